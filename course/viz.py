@@ -1,0 +1,142 @@
+"""Plotting helpers shared by lectures and assignments (matplotlib only).
+
+Each function draws into an ``ax`` it is given (or a new figure) and returns the
+matplotlib object, so notebooks compose them freely and tests can inspect them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+__all__ = [
+    "image_grid",
+    "plot_conditionals",
+    "plot_curves",
+    "plot_mask",
+    "plot_param_counts",
+    "show_images",
+]
+
+
+def _numpy(images: Any) -> np.ndarray:
+    if isinstance(images, torch.Tensor):
+        images = images.detach().cpu().numpy()
+    return np.asarray(images, dtype=np.float64)
+
+
+def image_grid(
+    images: Any, nrow: int | None = None, pad: int = 1, side: int | None = None
+) -> np.ndarray:
+    """Tile ``images`` of shape (N, H, W) or flat (N, D) with D a square into one array.
+
+    Padding pixels are 0.5 (grey), so black and white digits stay distinguishable.
+    """
+    arr = _numpy(images)
+    if arr.ndim == 2:
+        side = side or math.isqrt(arr.shape[1])
+        if side * side != arr.shape[1]:
+            raise ValueError(f"cannot reshape rows of length {arr.shape[1]} into squares")
+        arr = arr.reshape(len(arr), side, side)
+    if arr.ndim != 3:
+        raise ValueError(f"expected images of shape (N, H, W) or (N, D), got {arr.shape}")
+    num, height, width = arr.shape
+    nrow = nrow or math.ceil(math.sqrt(num))
+    ncol = math.ceil(num / nrow)
+    grid = np.full((ncol * (height + pad) + pad, nrow * (width + pad) + pad), 0.5)
+    for index, image in enumerate(arr):
+        r, c = divmod(index, nrow)
+        top, left = pad + r * (height + pad), pad + c * (width + pad)
+        grid[top : top + height, left : left + width] = image
+    return grid
+
+
+def show_images(
+    images: Any, nrow: int | None = None, title: str = "", ax: Axes | None = None
+) -> Axes:
+    """Show images as a grid in grey scale (1 = white), without axes."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 5))
+    ax.imshow(image_grid(images, nrow), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_conditionals(image: Any, probs: Any, title: str = "", side: int | None = None) -> Figure:
+    """Side by side: a binary image and the map of p(x_i = 1 | x_<i) for every pixel.
+
+    The map shows what the model expects at each pixel given the pixels above and to
+    the left: bright where it predicts ink.
+    """
+    image = _numpy(image).reshape(-1)
+    probs = _numpy(probs).reshape(-1)
+    side = side or math.isqrt(image.size)
+    fig, axes = plt.subplots(1, 2, figsize=(6, 3))
+    axes[0].imshow(image.reshape(side, side), cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title("x")
+    im = axes[1].imshow(probs.reshape(side, side), cmap="viridis", vmin=0, vmax=1)
+    axes[1].set_title(r"$p(x_i = 1 \mid x_{<i})$")
+    for ax in axes:
+        ax.set_axis_off()
+    fig.colorbar(im, ax=axes[1], fraction=0.046)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_curves(
+    curves: Mapping[str, Sequence[float]],
+    ylabel: str = "NLL (nats)",
+    xlabel: str = "epoch",
+    ax: Axes | None = None,
+) -> Axes:
+    """Plot named curves (e.g. train and test NLL per epoch) on one axis."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.5))
+    for label, values in curves.items():
+        ax.plot(range(1, len(values) + 1), values, marker="o", label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_param_counts(counts: Mapping[str, int], ax: Axes | None = None, title: str = "") -> Axes:
+    """Horizontal bars of parameter counts on a log scale, each labelled with its value."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.5 * len(counts) + 1))
+    names = list(counts)
+    values = [max(int(counts[name]), 1) for name in names]
+    bars = ax.barh(names, values, color="tab:blue")
+    ax.set_xscale("log")
+    ax.invert_yaxis()
+    ax.set_xlabel("free parameters (log scale)")
+    for bar, value in zip(bars, values, strict=True):
+        label = f"{value:,}" if value < 1e9 else f"{value:.2e}"
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {label}", va="center")
+    ax.set_xlim(right=max(values) * 1e3)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_mask(mask: Any, title: str = "", ax: Axes | None = None) -> Axes:
+    """Show a 0/1 connectivity mask (rows = outputs, columns = inputs)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.5, 3.5))
+    ax.imshow(_numpy(mask), cmap="Greys", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xlabel("input j")
+    ax.set_ylabel("output i")
+    if title:
+        ax.set_title(title)
+    return ax
