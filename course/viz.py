@@ -112,19 +112,28 @@ def plot_curves(
 
 
 def plot_param_counts(counts: Mapping[str, int], ax: Axes | None = None, title: str = "") -> Axes:
-    """Horizontal bars of parameter counts on a log scale, each labelled with its value."""
+    """Horizontal bars of parameter counts on a log scale, each labelled with its value.
+
+    Counts are exact Python ints that may exceed any float (256**784 has 1,889 digits),
+    so bars have length log10(count), computed exactly by ``math.log10`` on the int, and
+    the axis is labelled in powers of ten.
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.5 * len(counts) + 1))
     names = list(counts)
-    values = [max(int(counts[name]), 1) for name in names]
-    bars = ax.barh(names, values, color="tab:blue")
-    ax.set_xscale("log")
+    exponents = [math.log10(max(int(counts[name]), 1)) for name in names]
+    bars = ax.barh(names, exponents, color="tab:blue")
     ax.invert_yaxis()
-    ax.set_xlabel("free parameters (log scale)")
-    for bar, value in zip(bars, values, strict=True):
-        label = f"{value:,}" if value < 1e9 else f"{value:.2e}"
+    ax.set_xlabel("free parameters (log10 scale)")
+    top = max(max(exponents), 1.0)
+    for bar, name, exponent in zip(bars, names, exponents, strict=True):
+        value = int(counts[name])
+        label = f"{value:,}" if value < 10**9 else f"10^{exponent:.1f}"
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {label}", va="center")
-    ax.set_xlim(right=max(values) * 1e3)
+    ax.set_xlim(0, top * 1.3)
+    ticks = ax.get_xticks()
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"$10^{{{t:g}}}$" for t in ticks])
     if title:
         ax.set_title(title)
     return ax

@@ -110,7 +110,10 @@ class FVSBN(nn.Module):
         """Ancestral sampling, one variable at a time in order, shape (num_samples, n).
 
         ``condition`` (shape (n,) or (num_samples, n), NaN = unknown) fixes the known
-        entries, so a top half of an image is completed by sampling the rest.
+        entries. For a known *prefix* (the top half of an image) this samples exactly from
+        p(x_rest | x_prefix). Known entries after an unknown one are only clamped: the
+        earlier unknowns are then drawn without looking ahead at them, which is not the
+        posterior (an autoregressive model answers prefix queries exactly, not others).
         """
         dev = self.weight.device
         values, known = complete_conditioning(condition, num_samples, self.n)

@@ -1,0 +1,78 @@
+"""course.device(), plotting helpers and widgets."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+import course  # noqa: E402
+from course import viz, widgets  # noqa: E402
+
+
+def test_device_defaults_to_cuda_when_available(monkeypatch) -> None:
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert course.device().type == expected
+
+
+def test_device_override(monkeypatch) -> None:
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    assert course.device() == torch.device("cpu")
+    monkeypatch.setenv("COURSE_DEVICE", "tpu-please")
+    with pytest.raises(ValueError, match="COURSE_DEVICE"):
+        course.device()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only message")
+def test_device_cuda_override_without_gpu_says_what_to_do(monkeypatch) -> None:
+    monkeypatch.setenv("COURSE_DEVICE", "cuda")
+    with pytest.raises(RuntimeError, match="Unset COURSE_DEVICE"):
+        course.device()
+
+
+def test_in_autograder(monkeypatch) -> None:
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert not course.in_autograder()
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert course.in_autograder()
+
+
+def test_image_grid_places_each_image() -> None:
+    images = np.stack([np.full((2, 2), v) for v in (0.0, 1.0, 0.25)])
+    grid = viz.image_grid(images, nrow=2, pad=1)
+    assert grid.shape == (2 * 3 + 1, 2 * 3 + 1)
+    assert (grid[1:3, 1:3] == 0.0).all() and (grid[1:3, 4:6] == 1.0).all()
+    assert (grid[4:6, 1:3] == 0.25).all() and (grid[4:6, 4:6] == 0.5).all()
+    flat = viz.image_grid(images.reshape(3, 4), nrow=3)
+    assert flat.shape == (2 + 1 + 1, 3 * 3 + 1)
+    with pytest.raises(ValueError, match="squares"):
+        viz.image_grid(np.zeros((2, 5)))
+
+
+def test_plots_draw_what_they_are_given() -> None:
+    ax = viz.plot_param_counts({"a": 10, "b": 256**784 - 1})
+    widths = [bar.get_width() for bar in ax.patches]
+    assert widths[0] == pytest.approx(1.0) and widths[1] == pytest.approx(784 * np.log10(256))
+    ax = viz.plot_curves({"train": [3.0, 2.0], "test": [3.5, 2.5]})
+    assert [line.get_label() for line in ax.get_lines()] == ["train", "test"]
+    fig = viz.plot_conditionals(np.zeros(16), np.full(16, 0.3))
+    assert len(fig.axes) == 3
+    viz.plot_mask(np.tril(np.ones((4, 4)), -1))
+    viz.show_images(torch.zeros(4, 16), title="x")
+
+
+def test_factorization_counts_and_widget(monkeypatch) -> None:
+    counts = widgets.factorization_counts(n=10, k=2, m=2, d=5, latent=3)
+    assert counts["full joint table"] == 2**10 - 1
+    assert counts["FVSBN (logistic)"] == 55
+    assert "FVSBN (logistic)" not in widgets.factorization_counts(10, 3, 1, 5, 3)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    box = widgets.param_count_explorer(n=20)
+    assert box is not None
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert widgets.param_count_explorer() is None
