@@ -231,7 +231,7 @@ def check_distribution(
     total = probs.sum()
     if abs(total - 1.0) > atol:
         raise CheckFailure(
-            f"The probabilities of all {len(states)} states sum to {total:.6f}, not 1. "
+            f"The probabilities of all {len(states)} states sum to {total:.12g}, not 1. "
             f"An autoregressive model is normalized by construction, so one of the "
             "conditionals p(x_i | x_<i) is wrong (or log p(x) adds something twice)."
         )

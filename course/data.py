@@ -67,6 +67,7 @@ __all__ = [
     "download_mnist",
     "load_mnist_idx",
     "mnist_digits",
+    "quantized_mnist",
     "read_idx",
     "to_tensor",
 ]
@@ -272,6 +273,34 @@ def binarized_mnist_with_labels(
     if not flatten:
         x = x.reshape(-1, 28, 28)
     return x, labels
+
+
+def quantized_mnist(
+    split: str = "train",
+    *,
+    bits: int = 2,
+    source: str = "offline",
+    data_dir: str | os.PathLike[str] | None = None,
+) -> np.ndarray:
+    """MNIST with ``2**bits`` grey levels per pixel: int64 (N, 784) in 0..2**bits - 1.
+
+    For categorical models (a softmax over K = 2**bits values per pixel), e.g. NADE's
+    multinomial output layer. Level = floor(pixel * K / 256), so every level covers the
+    same intensity range; ``bits=1`` is the threshold binarization at 128.
+    """
+    if not 1 <= bits <= 8:
+        raise ValueError(f"bits must be between 1 and 8, got {bits}")
+    _check_choice("source", source, SOURCES)
+    _check_choice("split", split, SPLITS)
+    if source == "offline":
+        images, _ = mnist_digits(split)
+    elif split == "all":
+        images = np.concatenate(
+            [load_mnist_idx(part, data_dir)[0] for part in ("train", "test")]
+        )
+    else:
+        images, _ = load_mnist_idx(split, data_dir)
+    return (images.reshape(len(images), -1).astype(np.int64) >> (8 - bits)).astype(np.int64)
 
 
 def binarized_mnist(

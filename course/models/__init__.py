@@ -11,5 +11,7 @@ Models live on ``course.device()`` when the caller moves them there; none calls
 """
 
 from course.models.fvsbn import FVSBN
+from course.models.made import MADE, MaskedLinear
+from course.models.nade import NADE, UntiedNADE
 
-__all__ = ["FVSBN"]
+__all__ = ["FVSBN", "MADE", "NADE", "MaskedLinear", "UntiedNADE"]

@@ -532,3 +532,15 @@ def test_download_command_reports_failure(
     captured = capsys.readouterr()
     assert "Could not download train-images-idx3-ubyte.gz" in captured.err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_quantized_mnist_levels_and_consistency_with_threshold() -> None:
+    two_bits = data.quantized_mnist("train", bits=2)
+    assert two_bits.shape == (4000, 784) and two_bits.dtype == np.int64
+    assert set(np.unique(two_bits)) == {0, 1, 2, 3}
+    images, _ = data.mnist_digits("train")
+    np.testing.assert_array_equal(two_bits, images.reshape(4000, -1) // 64)
+    one_bit = data.quantized_mnist("test", bits=1)
+    np.testing.assert_array_equal(one_bit, data.mnist_digits("test")[0].reshape(1000, -1) >= 128)
+    with pytest.raises(ValueError, match="bits"):
+        data.quantized_mnist(bits=0)
