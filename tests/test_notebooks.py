@@ -1,0 +1,86 @@
+"""Notebooks in git: clean, well-formed nbgrader sources, and lectures that run.
+
+Solution notebooks are executed and graded through nbgrader by the example
+submissions (``tests/autograder/test_examples.py``: the ``correct`` student gets full
+marks, the ``blank`` one 0); here we check what git holds, and run every lecture.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = sorted(ROOT.glob("solutions/*/*.ipynb"))
+RELEASED = sorted(ROOT.glob("assignments/*/*.ipynb"))
+LECTURES = sorted(ROOT.glob("lectures/*.ipynb"))
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [str(p.relative_to(ROOT)) for p in paths]
+
+
+def test_every_assignment_has_a_lecture_with_the_same_number() -> None:
+    assert SOLUTIONS, "no solution notebooks found"
+    numbers = {p.parent.name[:2] for p in SOLUTIONS}
+    assert numbers <= {p.name[:2] for p in LECTURES}
+
+
+@pytest.mark.parametrize(
+    "path", SOLUTIONS + RELEASED + LECTURES, ids=_ids(SOLUTIONS + RELEASED + LECTURES)
+)
+def test_committed_without_outputs(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name}: cell {cell.get('id')} has outputs"
+            assert cell.execution_count is None, f"{path.name}: cell {cell.get('id')} was run"
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_ids(SOLUTIONS))
+def test_solution_is_a_well_formed_nbgrader_source(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    grade_ids = []
+    graded = 0
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader")
+        if not meta:
+            continue
+        grade_ids.append(meta["grade_id"])
+        if meta.get("solution"):
+            assert "### BEGIN SOLUTION" in cell.source, f"{meta['grade_id']} has no solution block"
+        if meta.get("grade"):
+            graded += 1
+            assert meta.get("points", 0) > 0, f"{meta['grade_id']} is graded but has no points"
+            assert meta.get("locked"), f"test cell {meta['grade_id']} is not locked"
+    assert len(grade_ids) == len(set(grade_ids)), "duplicate grade_id"
+    assert graded >= 3, "split tests into several graded cells for partial credit"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", LECTURES, ids=_ids(LECTURES))
+def test_lecture_runs_top_to_bottom(path: Path, tmp_path: Path) -> None:
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    env_backup = os.environ.pop("NBGRADER_EXECUTION", None)
+    try:
+        NotebookClient(
+            nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        ).execute()
+    finally:
+        if env_backup is not None:
+            os.environ["NBGRADER_EXECUTION"] = env_backup
+    errors = [
+        output
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "error"
+    ]
+    assert not errors
