@@ -109,6 +109,17 @@ class NADE(nn.Module):
             a = a + self._column_contribution(x[:, i], i)
         return total
 
+    def log_prob_naive(self, x: torch.Tensor) -> torch.Tensor:
+        """log p(x) computing every h_i from scratch: O(n^2 d), what tying avoids."""
+        if self.categorical:
+            raise NotImplementedError("log_prob_naive is the binary model's baseline")
+        x = x.to(self.W.dtype)
+        total = torch.zeros(len(x), dtype=self.W.dtype, device=x.device)
+        for i in range(self.n):
+            h = torch.sigmoid(x[:, :i] @ self.W[:, :i].T + self.c)
+            total = total + bernoulli_log_prob(self._output(h, i).unsqueeze(1), x[:, i : i + 1])
+        return total
+
     @torch.no_grad()
     def sample(
         self,

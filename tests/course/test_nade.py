@@ -44,6 +44,7 @@ def test_tied_nade_matches_naive_definition() -> None:
         p = torch.sigmoid(h @ model.V[i] + model.b[i])
         expected += torch.where(x[:, i] == 1, p, 1 - p).log()
     torch.testing.assert_close(model.log_prob(x), expected, rtol=0, atol=1e-12)
+    torch.testing.assert_close(model.log_prob_naive(x), expected, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("model", [NADE(4, 3), NADE(4, 3, num_values=4), UntiedNADE(4, 3)])

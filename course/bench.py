@@ -1,0 +1,89 @@
+"""Micro-benchmarks of the reference models: what weight tying and masking buy.
+
+``python -m course.bench`` prints, with medians over repeats:
+
+- NADE log-likelihood, naive O(n^2 d) (every h_i from scratch) versus tied O(nd)
+  (running pre-activation), at n = 784, d = 500 (Larochelle & Murray, 2011, Sec. 3);
+- MADE's one-pass log-likelihood versus NADE's n sequential passes
+  (Germain et al., 2015, Sec. 4: one forward pass of a masked autoencoder).
+
+``make bench`` runs it after the notebook and grading benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable, Sequence
+
+import torch
+
+from course import device
+from course.models import MADE, NADE
+
+__all__ = ["model_benchmarks", "time_median"]
+
+
+def time_median(fn: Callable[[], object], repeat: int = 3) -> float:
+    """Median wall-clock seconds of ``fn()`` over ``repeat`` runs, after one warm-up."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+@torch.no_grad()
+def model_benchmarks(
+    n: int = 784, d: int = 500, batch: int = 100, repeat: int = 3
+) -> list[tuple[str, float, str]]:
+    """Rows (job, median seconds, ratio) for the NADE and MADE comparisons."""
+    dev = device()
+    torch.manual_seed(0)
+    x = (torch.rand(batch, n, device=dev) < 0.5).float()
+    nade = NADE(n, d).to(dev)
+    made = MADE(n, [d]).to(dev)
+    naive = time_median(lambda: nade.log_prob_naive(x), repeat)
+    tied = time_median(lambda: nade.log_prob(x), repeat)
+    sequential = time_median(lambda: nade.log_prob_sequential(x), repeat)
+    one_pass = time_median(lambda: made.log_prob(x), repeat)
+    where = f"n={n}, d={d}, batch={batch}, {dev.type}"
+    return [
+        (f"NADE naive O(n^2 d) log p ({where})", naive, f"{naive / tied:.0f}x tied"),
+        (f"NADE tied O(nd) log p, vectorized ({where})", tied, "1x"),
+        (
+            f"NADE tied, n sequential steps ({where})",
+            sequential,
+            f"{sequential / one_pass:.0f}x MADE",
+        ),
+        (f"MADE one pass log p ({where})", one_pass, "1x"),
+    ]
+
+
+def format_table(rows: Sequence[tuple[str, float, str]]) -> str:
+    """A plain-text table: job, median seconds, ratio."""
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{'job':<{width}}  {'seconds':>9}  ratio", "-" * (width + 20)]
+    lines += [f"{job:<{width}}  {sec:>9.4f}  {ratio}" for job, sec, ratio in rows]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("-n", type=int, default=784)
+    parser.add_argument("-d", type=int, default=500)
+    args = parser.parse_args(argv)
+    print(format_table(model_benchmarks(args.n, args.d, repeat=args.repeat)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
