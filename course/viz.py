@@ -16,6 +16,8 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from course.counting import format_count
+
 __all__ = [
     "image_grid",
     "plot_conditionals",
@@ -127,8 +129,7 @@ def plot_param_counts(counts: Mapping[str, int], ax: Axes | None = None, title: 
     ax.set_xlabel("free parameters (log10 scale)")
     top = max(max(exponents), 1.0)
     for bar, name, exponent in zip(bars, names, exponents, strict=True):
-        value = int(counts[name])
-        label = f"{value:,}" if value < 10**9 else f"10^{exponent:.1f}"
+        label = format_count(int(counts[name]))
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {label}", va="center")
     ax.set_xlim(0, top * 1.3)
     ticks = ax.get_xticks()
