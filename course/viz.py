@@ -128,7 +128,7 @@ def plot_param_counts(counts: Mapping[str, int], ax: Axes | None = None, title: 
     ax.invert_yaxis()
     ax.set_xlabel("free parameters (log10 scale)")
     top = max(max(exponents), 1.0)
-    for bar, name, exponent in zip(bars, names, exponents, strict=True):
+    for bar, name in zip(bars, names, strict=True):
         label = format_count(int(counts[name]))
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {label}", va="center")
     ax.set_xlim(0, top * 1.3)
