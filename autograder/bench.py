@@ -1,0 +1,75 @@
+"""``python -m autograder bench``: how long notebooks and grading take (medians).
+
+Budget: each solution notebook (hidden tests included) and each lecture should run top
+to bottom in about a minute on 2 CPU cores (DESIGN.md), so the ratio column is seconds
+divided by 60; grading one example submission is measured against the same minute.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from autograder import catalog, prepass
+from autograder.demo import EXAMPLES_ROOT_FILES
+from autograder.grading import Options, grade_unit
+from autograder.paths import Repo
+from autograder.report import table
+
+BUDGET_S = 60.0
+
+
+def execute(path: Path, timeout: int = 600) -> None:
+    """Run a notebook top to bottom with nbclient; raises on the first failing cell."""
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+
+
+def timed(job: Callable[[], object], repeat: int) -> tuple[float, str]:
+    """Median seconds of ``repeat`` runs, and "ok" or the error of the first failure."""
+    times = []
+    for _ in range(repeat):
+        start = time.monotonic()
+        try:
+            job()
+        except Exception as err:  # noqa: BLE001 - report, keep benchmarking
+            return time.monotonic() - start, f"FAILED: {type(err).__name__}"
+        times.append(time.monotonic() - start)
+    return statistics.median(times), "ok"
+
+
+def bench(repo: Repo, repeat: int = 3, grading: bool = True, echo=print) -> int:
+    lines = []
+
+    def record(name: str, seconds: float, status: str) -> None:
+        lines.append([name, f"{seconds:.1f}", f"{seconds / BUDGET_S:.2f}", status])
+        echo(f"  {name}: {seconds:.1f} s ({status})")
+
+    notebooks = [p for a in repo.assignment_ids() for p in repo.source_notebooks(a)]
+    for path in [*notebooks, *repo.lecture_notebooks()]:
+        rel = path.relative_to(repo.root).as_posix()
+        record(rel, *timed(lambda path=path: execute(path), repeat))
+
+    if grading and repo.examples.is_dir():
+        with tempfile.TemporaryDirectory(prefix="autograder-bench-") as tmp:
+            start = time.monotonic()
+            cat = catalog.build(repo, Path(tmp) / "template")
+            record("release + gradebook (generate_assignment)", time.monotonic() - start, "ok")
+            units = prepass.scan(repo.examples, cat, EXAMPLES_ROOT_FILES).units
+            for i, unit in enumerate(u for u in units if u.files):
+                def run(unit=unit, i=i) -> None:
+                    stamp = f"{i}-{time.monotonic_ns()}"
+                    grade_unit(unit, cat, Path(tmp) / "work" / stamp,
+                               Path(tmp) / "out" / stamp, Options())
+                record(f"grade examples/{unit.student}/{unit.assignment}", *timed(run, repeat))
+    echo("")
+    echo(table(["job", "median s", "x 60 s budget", "status"], lines))
+    echo(f"\n(median of {repeat} run(s); ratio > 1 means over the one-minute budget)")
+    return 0 if all(line[3] == "ok" for line in lines) else 1

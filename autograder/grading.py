@@ -1,0 +1,227 @@
+"""``python -m autograder grade``: autograde every submission, one student at a time.
+
+Each student and assignment is graded in a private, throwaway nbgrader course directory
+(its own copy of the gradebook, only that student's notebooks), with one
+``nbgrader autograde --student`` call under a wall-clock limit, then
+``nbgrader generate_feedback``. A broken, hanging or hostile notebook can therefore
+only cost its own cells. Results are read back from that gradebook and the autograded
+notebook (see ``outcome.py``), never assumed from exit codes: nbgrader 0.9.6 exits 0
+after a cell timeout and writes 0 (not "missing") for cells it could not grade.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import os
+import shutil
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from autograder import UsageError, catalog, prepass
+from autograder.catalog import Catalog
+from autograder.nbgrader_job import FEEDBACK_FAILED
+from autograder.outcome import notebook_rows, read_scores
+from autograder.paths import Repo
+from autograder.report import Row, summary, write_csv
+from autograder.runner import (
+    configured_cell_timeout,
+    log_problem,
+    make_course_dir,
+    run_nbgrader,
+)
+
+OUTPUTS = ("grades.csv", "autograded", "feedback", "logs")
+# The student id inside a private course directory. Each directory holds one student, so a
+# fixed id is safe, and folder names that nbgrader would glob ("[a]", "*") cannot misfire.
+INTERNAL_ID = "student"
+DEFAULT_LIMIT_S = 600
+
+
+@dataclasses.dataclass
+class Options:
+    jobs: int = 1
+    timeout: float | None = None  # per cell; None: nbgrader_config.py's value (30 s)
+    limit: float = DEFAULT_LIMIT_S  # wall clock for one student's assignment
+    feedback: bool = True
+    skip_root_files: frozenset[str] = frozenset()  # files at SUBMISSIONS/ level to ignore
+
+
+@dataclasses.dataclass
+class UnitResult:
+    rows: list[Row]
+    warnings: list[str]
+    seconds: float
+
+
+def check_paths(submissions: Path, out: Path) -> None:
+    if not submissions.exists():
+        raise UsageError(
+            f"the submissions folder {submissions} does not exist; expected"
+            f" {prepass.LAYOUT}"
+        )
+    if not submissions.is_dir():
+        raise UsageError(f"{submissions} is a file; pass the folder that holds one folder per"
+                         f" student ({prepass.LAYOUT})")
+    sub, dest = submissions.resolve(), out.resolve()
+    if dest == sub or sub in dest.parents:
+        raise UsageError(f"--out {out} is inside the submissions folder; submissions are never"
+                         " written to, choose another output folder")
+    for name in OUTPUTS:
+        managed = dest / name
+        if managed == sub or managed in sub.parents:
+            raise UsageError(f"the submissions folder is inside {managed}, which grading"
+                             " overwrites; move the submissions or choose another --out")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder")
+
+
+def _copy_tree(src: Path, dest: Path) -> None:
+    if src.is_dir():
+        shutil.copytree(src, dest, dirs_exist_ok=True)
+
+
+def grade_unit(unit: prepass.Unit, cat: Catalog, work: Path, out: Path,
+               options: Options) -> UnitResult:
+    """Grade one student's folder for one assignment in a private course directory."""
+    start = time.monotonic()
+    rows: list[Row] = []
+    warnings: list[str] = []
+    prepared: dict[str, prepass.Prepared] = {}
+    notebooks = cat.notebooks[unit.assignment]
+    for name, path in sorted(unit.files.items()):
+        result = prepass.prepare(path, notebooks[name])
+        if isinstance(result, prepass.Rejected):
+            rows += prepass.zero_rows(unit.student, notebooks[name], "invalid_notebook",
+                                      f"invalid notebook, not graded: {result.reason}")
+        else:
+            prepared[name] = result
+    if not prepared:
+        return UnitResult(rows, warnings, time.monotonic() - start)
+
+    course = make_course_dir(work)
+    shutil.copyfile(cat.gradebook, course / "gradebook.db")
+    # autograde copies the assignment's non-notebook files (data) next to the notebook;
+    # the source notebooks themselves are not needed (the gradebook has the cells).
+    shutil.copytree(cat.source_folder(unit.assignment), course / "source" / unit.assignment,
+                    ignore=shutil.ignore_patterns("*.ipynb"))
+    submitted = course / "submitted" / INTERNAL_ID / unit.assignment
+    submitted.mkdir(parents=True)
+    for name, prep in prepared.items():
+        (submitted / f"{name}.ipynb").write_text(prep.text, encoding="utf-8")
+
+    logs = out / "logs" / unit.student / unit.assignment
+    threads = max(1, (os.cpu_count() or 1) // options.jobs) if options.jobs > 1 else None
+    args = [unit.assignment, INTERNAL_ID]
+    if options.feedback:
+        args.append("--feedback")
+    timeout = max(1, round(options.timeout)) if options.timeout else configured_cell_timeout()
+    if options.timeout is not None:
+        args.append(f"--Execute.timeout={timeout}")
+    run = run_nbgrader(course, args, options.limit, logs / "nbgrader.log", threads,
+                       module="autograder.nbgrader_job")
+    autograded = course / "autograded" / INTERNAL_ID / unit.assignment
+    log_ref = f"see logs/{unit.student}/{unit.assignment}/nbgrader.log"
+    graded = not run.timed_out and run.returncode in (0, FEEDBACK_FAILED)
+    for name, prep in prepared.items():
+        info = notebooks[name]
+        nb_path = autograded / info.filename
+        if run.timed_out:
+            rows += prepass.zero_rows(
+                unit.student, info, "grading_timeout",
+                f"grading stopped after the {options.limit:g} s limit for one notebook"
+                f" (--limit); nothing was recorded; {log_ref}",
+            )
+        elif not graded or not nb_path.is_file():
+            rows += prepass.zero_rows(
+                unit.student, info, "grading_failed",
+                f"nbgrader autograde failed (exit {run.returncode}):"
+                f" {log_problem(run.log, course)}; {log_ref}",
+            )
+        else:
+            scores = read_scores(course / "gradebook.db", info, INTERNAL_ID)
+            rows += notebook_rows(unit.student, info, nb_path, scores, timeout, prep.notes,
+                                  prep.general)
+    _copy_tree(autograded, out / "autograded" / unit.student / unit.assignment)
+    feedback = course / "feedback" / INTERNAL_ID / unit.assignment
+    if options.feedback and graded:
+        if run.returncode != 0 or not feedback.is_dir():
+            warnings.append(f"feedback for {unit.student}/{unit.assignment} failed:"
+                            f" {log_problem(run.log, course)}")
+        _copy_tree(feedback, out / "feedback" / unit.student / unit.assignment)
+    return UnitResult(rows, warnings, time.monotonic() - start)
+
+
+def _safe_grade_unit(unit, cat, work, out, options) -> UnitResult:
+    """grade_unit, but a bug or an OS error costs only this unit's rows."""
+    try:
+        return grade_unit(unit, cat, work, out, options)
+    except Exception as err:  # noqa: BLE001 - never lose the batch
+        traceback.print_exc()
+        rows = []
+        for name, info in cat.notebooks[unit.assignment].items():
+            if name in unit.files:
+                rows += prepass.zero_rows(unit.student, info, "grading_failed",
+                                          f"internal error in the grader: {err!r}")
+        return UnitResult(rows, [f"{unit.student}/{unit.assignment}: internal error {err!r}"], 0)
+
+
+def sort_rows(rows: list[Row], cat: Catalog) -> list[Row]:
+    order = {
+        (a, info.filename, gc.grade_id): i
+        for a, notebooks in cat.notebooks.items()
+        for info in notebooks.values()
+        for i, gc in enumerate(info.grade_cells)
+    }
+    return sorted(rows, key=lambda r: r.sort_key(
+        order.get((r.assignment, r.notebook, r.grade_id), -1)))
+
+
+def prepare_out(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name in OUTPUTS:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def grade(repo: Repo, submissions: Path, out: Path, options: Options, echo=print,
+          show_summary: bool = True) -> list[Row]:
+    """Grade SUBMISSIONS into OUT (grades.csv, autograded/, feedback/, logs/); return rows."""
+    check_paths(submissions, out)
+    if options.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    # ignore_cleanup_errors: a hostile notebook may leave unremovable files in its folder
+    with tempfile.TemporaryDirectory(prefix="autograder-grade-",
+                                     ignore_cleanup_errors=True) as tmp:
+        echo("generating the release and the gradebook from solutions/ ...")
+        cat = catalog.build(repo, Path(tmp) / "template")
+        scanned = prepass.scan(submissions, cat, options.skip_root_files)
+        if not scanned.units and not scanned.rows:
+            raise UsageError(f"no submissions in {submissions}; expected {prepass.LAYOUT}")
+        prepare_out(out)
+        echo(f"grading {len(scanned.units)} submission(s) with {options.jobs} job(s) ...")
+
+        def work(index_unit):
+            index, unit = index_unit
+            result = _safe_grade_unit(unit, cat, Path(tmp) / "work" / str(index), out, options)
+            if unit.files:
+                echo(f"  graded {unit.student}/{unit.assignment} in {result.seconds:.1f} s")
+            return result
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
+            results = list(pool.map(work, enumerate(scanned.units)))
+    rows = sort_rows(scanned.rows + [r for res in results for r in res.rows], cat)
+    write_csv(rows, out / "grades.csv")
+    if show_summary:
+        echo("")
+        echo(summary(rows))
+    for res in results:
+        for warning in res.warnings:
+            echo(f"warning: {warning}")
+    echo(f"\nwrote {out / 'grades.csv'} ({len(rows)} rows), feedback/ and autograded/ in {out}")
+    return rows

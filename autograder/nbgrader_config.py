@@ -1,0 +1,70 @@
+"""nbgrader settings for this course (nbgrader 0.9.6).
+
+How it is used: ``python -m autograder`` runs nbgrader as a subprocess (``python -m
+nbgrader ...``) in a throwaway course directory. It copies this file there as
+``nbgrader_config.py`` (nbgrader reads the file in its working directory) and passes the
+per-run settings on the command line (``--CourseDirectory.root=...``, ``--Execute.timeout``
+from ``--timeout``); command-line settings override this file. The programmatic
+``NbGraderAPI`` would ignore this file, which is one reason we use the command line.
+
+The facts below were verified with nbgrader 0.9.6 on tiny notebooks (see
+``autograder/nbgrader_ext.py`` and ``tests/autograder``).
+"""
+
+c = get_config()  # noqa: F821  (traitlets defines get_config when it runs this file)
+
+# Per-cell limit in seconds (nbgrader's default). Our notebooks keep every cell well under
+# ~10 s on a laptop, so 30 s only trips on real hangs. On a timeout nbgrader interrupts
+# the kernel, records a CellTimeoutError output (the cell scores 0) and goes on.
+c.Execute.timeout = 30
+
+# Interrupt the kernel on a timeout instead of failing the notebook (nbgrader's default,
+# stated here because everything below depends on it).
+c.Execute.interrupt_on_timeout = True
+
+# A cell that swallows KeyboardInterrupt never lets the kernel go idle. With True
+# (nbgrader's default) nbgrader then raises, deletes the autograded notebook and records
+# nothing for the student; with False it carries on and scores the remaining cells.
+c.Execute.raise_on_iopub_timeout = False
+
+# Always run our kernel, whatever kernelspec a student's notebook names (the grading
+# pre-pass also rewrites the kernelspec; nbgrader copies the source's kernelspec too).
+c.Execute.kernel_name = "python3"
+
+# Autograde's second pass, as in nbgrader 0.9.6, with Execute replaced by GuardedExecute:
+# once a kernel ignores an interrupt, the remaining cells score 0 at once instead of each
+# waiting for the full timeout (see autograder/nbgrader_ext.py). IgnorePattern must stay
+# right after the executor: it edits outputs before SaveAutoGrades scores them.
+c.Autograde.autograde_preprocessors = [
+    "autograder.nbgrader_ext.GuardedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
+# Any stderr output zeroes a test cell (nbgrader.utils.determine_grade), so a torch
+# warning or a progress bar would fail a correct answer. IgnorePattern (disabled by
+# default) drops every stderr *stream output* that matches this regex, before grading.
+# It matches: Python warnings ("file.py:12: UserWarning: ..."), the logging module's
+# default "WARNING:name:..." lines, and tqdm bars ("50%|#####     | 5/10 [00:01<00:01,
+# 4.2it/s]"). Exceptions are error outputs, not stderr, so failing tests still fail.
+# Note: a match drops the whole stderr output it is in, which may hold other lines too.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = (
+    r"(?m)(:\d+: \w*Warning: )"
+    r"|(^(WARNING|INFO|DEBUG):[\w.]*:)"
+    r"|(\d+%\|)"
+    r"|(\d+(\.\d+)?(it/s|s/it)\])"
+    r"|(\?it/s\])"
+)
+
+# A student who deletes a graded test cell gets it back from the gradebook (with its
+# hidden tests) instead of an unscored hole. (The grading pre-pass already restores
+# deleted cells from the release; this is the safety net.)
+c.OverwriteCells.add_missing_cells = True
+
+# The kernel may take a moment to start on a loaded machine (default 60 s).
+c.Execute.startup_timeout = 120

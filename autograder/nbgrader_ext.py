@@ -1,0 +1,99 @@
+"""An nbgrader ``Execute`` preprocessor that survives code which ignores interrupts.
+
+What stock nbgrader 0.9.6 does when a cell runs past ``Execute.timeout`` (verified):
+
+- It interrupts the kernel (SIGINT) and records a ``CellTimeoutError`` output in the cell;
+  a plain ``while True: pass`` then stops with ``KeyboardInterrupt`` and the following
+  cells run normally.
+- A loop that catches and swallows ``KeyboardInterrupt`` (``time.sleep`` inside
+  ``try/except KeyboardInterrupt``) keeps the kernel busy. With the default
+  ``raise_on_iopub_timeout = True`` autograde then fails the whole submission: the
+  autograded notebook is deleted and nothing is recorded. With ``False`` it goes on, but
+  the busy kernel never answers again, so *every* later cell waits for the full timeout
+  (timeout + 4 s each): a 30-cell notebook takes about 17 minutes to score 0.
+
+``GuardedExecute`` keeps the stock behaviour and adds one step: after a timed-out cell it
+asks the kernel for ``kernel_info`` (a busy ipykernel does not answer shell requests). If
+the kernel does not answer within ``unresponsive_grace`` seconds, the remaining code
+cells are not sent to it; each gets a ``KernelUnresponsiveError`` output instead, so
+nbgrader scores them 0 at once, keeps the points earned before the loop, and shuts the
+kernel down as usual. It relies on nbclient 0.11 internals (``_async_handle_timeout``),
+which pyproject.toml pins.
+"""
+
+from __future__ import annotations
+
+import time
+from queue import Empty
+from typing import Any
+
+from jupyter_core.utils import ensure_async, run_sync
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Integer
+
+UNRESPONSIVE_ENAME = "KernelUnresponsiveError"
+
+
+def cell_label(cell: NotebookNode, index: int) -> str:
+    """Name a cell for messages: its nbgrader grade_id, else its position."""
+    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return f"cell '{grade_id}'" if grade_id else f"cell {index + 1}"
+
+
+class GuardedExecute(Execute):
+    """nbgrader's Execute, plus: stop feeding cells to a kernel that ignores interrupts."""
+
+    unresponsive_grace = Integer(
+        5,
+        help="Seconds a kernel may take to answer after a timed-out cell was interrupted.",
+    ).tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
+        self._timed_out = False
+        self._stuck_after: str | None = None
+        return super().preprocess(nb, resources, km)
+
+    async def _async_handle_timeout(self, timeout: int, cell: NotebookNode | None = None) -> Any:
+        self._timed_out = True
+        return await super()._async_handle_timeout(timeout, cell)
+
+    async def _async_kernel_answers(self, wait: float) -> bool:
+        """True when the kernel replies to a kernel_info request within ``wait`` seconds."""
+        msg_id = self.kc.kernel_info()
+        deadline = time.monotonic() + wait
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=remaining))
+            except Empty:
+                return False
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return True
+        return False
+
+    kernel_answers = run_sync(_async_kernel_answers)
+
+    def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> Any:
+        runs_code = cell.cell_type == "code" and cell.source.strip()
+        if self._stuck_after is not None and runs_code:
+            cell.outputs = [
+                NotebookNode(
+                    output_type="error",
+                    ename=UNRESPONSIVE_ENAME,
+                    evalue=f"not run: the kernel ignored the interrupt after {self._stuck_after}"
+                    f" timed out",
+                    traceback=[f"{UNRESPONSIVE_ENAME}: not run, the kernel was unresponsive"],
+                )
+            ]
+            cell.execution_count = None
+            return cell, resources
+        self._timed_out = False
+        cell, resources = super().preprocess_cell(cell, resources, index)
+        if self._timed_out and not self.kernel_answers(self.unresponsive_grace):
+            self._stuck_after = cell_label(cell, index)
+            self.log.error(
+                "The kernel ignored the interrupt after %s timed out; the remaining cells are"
+                " not run and score 0.",
+                self._stuck_after,
+            )
+        return cell, resources

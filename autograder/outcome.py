@@ -1,0 +1,183 @@
+"""Turn nbgrader's results for one notebook into rows: scores from the gradebook, reasons
+from the autograded notebook's outputs.
+
+Scores come from the student's private ``gradebook.db``; each is cross-checked with
+``nbgrader.utils.determine_grade`` on the autograded notebook (the rule nbgrader scores
+with: any error output or any stderr output gives 0, a numeric result gives partial
+credit, anything else full points), so a gradebook that disagrees with the notebook is
+reported instead of trusted.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbgrader import utils
+from nbgrader.api import Gradebook, MissingEntry
+
+from autograder import nbtools
+from autograder.catalog import NotebookInfo
+from autograder.nbgrader_ext import UNRESPONSIVE_ENAME, cell_label
+from autograder.report import PASSED, Row
+from autograder.runner import ANSI
+
+TIMEOUT_ENAME = "CellTimeoutError"
+_ARROW = re.compile(r"^-+>\s*\d+\s+(.*)$")
+
+
+_KERNEL_FILE = re.compile(r"\S*ipykernel_\d+[/\\]\d+\.py")
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    """One line, no colours, no per-run kernel file names, at most ``limit`` characters."""
+    text = _KERNEL_FILE.sub("<cell>", ANSI.sub("", text))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _failing_line(traceback: list[str]) -> str:
+    """The source line the traceback's last frame points at (IPython's ``---->`` arrow)."""
+    found = ""
+    for chunk in traceback:
+        for line in ANSI.sub("", chunk).splitlines():
+            match = _ARROW.match(line.strip())
+            if match:
+                found = match.group(1).strip()
+    return found
+
+
+def describe_error(output: dict[str, Any], timeout: float) -> str:
+    ename, evalue = output.get("ename", "Error"), str(output.get("evalue", "")).strip()
+    if ename == TIMEOUT_ENAME:
+        return f"timed out: still running after the {timeout:g} s per-cell limit (interrupted)"
+    if ename == UNRESPONSIVE_ENAME:
+        return evalue
+    if evalue:
+        return _clip(f"{ename}: {evalue}")
+    if ename == "NotImplementedError":
+        return "NotImplementedError (a stub was not filled in)"
+    line = _failing_line(output.get("traceback", []))
+    return _clip(f"{ename} at `{line}`" if line else ename)
+
+
+def _stderr_text(outputs: list[dict[str, Any]]) -> str:
+    text = "".join(
+        nbtools.source({"source": o.get("text", "")})
+        for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"
+    )
+    return text.strip()
+
+
+def read_scores(gradebook: Path, info: NotebookInfo, student: str) -> dict[str, Any]:
+    """grade_id -> nbgrader Grade fields we need, from the student's gradebook."""
+    if not gradebook.is_file():  # opening a missing file would create a new gradebook
+        return {}
+    with Gradebook(f"sqlite:///{gradebook}") as gb:
+        try:
+            nb = gb.find_submission_notebook(info.name, info.assignment, student)
+        except MissingEntry:
+            return {}
+        return {
+            g.name: {"auto_score": g.auto_score, "needs_manual_grade": g.needs_manual_grade}
+            for g in nb.grades
+        }
+
+
+def notebook_rows(
+    student: str,
+    info: NotebookInfo,
+    autograded: Path,
+    scores: dict[str, Any],
+    timeout: float,
+    notes: dict[str, list[str]],
+    general: list[str],
+) -> list[Row]:
+    """One row per graded cell, with status and reason."""
+    nb = nbtools.load(autograded)
+    max_scores = {c.grade_id: c.max_score for c in info.grade_cells}
+    cells: dict[str, tuple[dict, str, str | None, str | None]] = {}
+    hung: str | None = None  # label of the first cell that timed out / ran into a stuck kernel
+    earlier_error: str | None = None  # first error in an ungraded cell
+    for index, cell in enumerate(nb.get("cells", [])):
+        outputs = cell.get("outputs", []) if cell.get("cell_type") == "code" else []
+        errors = [o for o in outputs if o.get("output_type") == "error"]
+        timed = any(o.get("ename") in (TIMEOUT_ENAME, UNRESPONSIVE_ENAME) for o in errors)
+        gid = nbtools.grade_id(cell)
+        if nbtools.is_grade_cell(cell) and gid in max_scores and gid not in cells:
+            cells[gid] = (cell, _outcome_text(errors, outputs, timeout), hung, earlier_error)
+        elif errors and earlier_error is None and not timed:
+            described = describe_error(errors[-1], timeout)
+            earlier_error = f"{cell_label(cell, index)} raised {described}"
+        if timed and hung is None:
+            hung = cell_label(cell, index)
+    rows = []
+    for gc in info.grade_cells:
+        reason_parts = list(notes.get(gc.grade_id, []))
+        if gc.grade_id not in cells or gc.grade_id not in scores:
+            where = "autograded notebook" if gc.grade_id not in cells else "gradebook"
+            rows.append(Row(student, info.assignment, info.filename, gc.grade_id, 0.0,
+                            gc.max_score, "grading_failed",
+                            _join([f"nbgrader recorded no result for this cell ({where})",
+                                   *reason_parts])))
+            continue
+        cell, text, hung_before, error_before = cells[gc.grade_id]
+        recorded = scores[gc.grade_id]
+        score = recorded["auto_score"]
+        status, reason = _status(cell, score, gc.max_score, text, hung_before, error_before,
+                                 recorded["needs_manual_grade"])
+        if score is not None and not _agrees(cell, score):
+            status, reason = "grading_failed", (
+                f"the gradebook score {score:g} disagrees with the autograded notebook")
+            score = 0.0
+        if status != PASSED:
+            reason_parts = [reason, *reason_parts, *general]
+        rows.append(Row(student, info.assignment, info.filename, gc.grade_id,
+                        float(score or 0.0), gc.max_score, status, _join(reason_parts)))
+    return rows
+
+
+def _join(parts: list[str]) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def _outcome_text(errors: list, outputs: list, timeout: float) -> str:
+    if errors:
+        hung = [o for o in errors if o.get("ename") in (TIMEOUT_ENAME, UNRESPONSIVE_ENAME)]
+        return describe_error((hung or errors)[-1], timeout)
+    stderr = _stderr_text(outputs)
+    if stderr:
+        first = stderr.splitlines()[0]
+        return _clip(f"wrote to stderr (nbgrader gives 0 for any stderr output): {first}")
+    return ""
+
+
+def _agrees(cell: dict, score: float) -> bool:
+    node = nbformat.from_dict(cell)
+    expected, _ = utils.determine_grade(node)
+    return expected is None or abs(float(expected) - float(score)) < 1e-9
+
+
+def _status(cell, score, max_score, text, hung_before, error_before, manual):
+    if score is None or (manual and not nbtools.is_test_cell(cell)):
+        return "needs_manual_grade", "needs manual grading (no automatic score)"
+    if score >= max_score:
+        return PASSED, ""
+    outputs = cell.get("outputs", [])
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    own_timeout = any(o.get("ename") in (TIMEOUT_ENAME, UNRESPONSIVE_ENAME) for o in errors)
+    if own_timeout:
+        return "timeout", text
+    if hung_before:
+        return "timeout", _join([text or "scored 0", f"after {hung_before} hit the time limit"])
+    context = f"earlier, {error_before}" if error_before else ""
+    if score > 0:
+        return "partial", _join([f"partial credit: {score:g} of {max_score:g}", context])
+    if errors:
+        ename = errors[-1].get("ename")
+        return ("failed" if ename == "AssertionError" else "error"), _join([text, context])
+    if _stderr_text(outputs):
+        return "stderr", text
+    return "failed", _join(["scored 0 (the cell's result was 0)", context])

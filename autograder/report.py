@@ -1,0 +1,124 @@
+"""Grade rows, the grades CSV and the per-student summary table.
+
+Status values (column ``status``):
+
+Cell outcomes (one row per graded cell):
+  passed              full points
+  partial             some points (a test cell whose result is a number: nbgrader partial credit)
+  failed              an assertion failed (AssertionError), or the cell scored 0 otherwise
+  error               another exception (NameError, NotImplementedError for a blank stub, ...)
+  stderr              the cell wrote to stderr; nbgrader gives 0 for any stderr output
+  timeout             this cell, or an earlier cell of the notebook, hit the per-cell time
+                      limit (or was not run because the kernel ignored the interrupt), and
+                      this cell did not pass; the reason names the cell that hung
+  needs_manual_grade  a manually graded answer; nbgrader gave no automatic score
+Notebook outcomes (one row per graded cell of that notebook, score 0):
+  invalid_notebook    not valid JSON, or not a Jupyter notebook
+  missing_notebook    the assignment folder lacks this notebook
+  grading_failed      nbgrader failed on the notebook; the reason quotes its error
+  grading_timeout     grading ran past the wall-clock limit for one notebook (--limit)
+Layout problems (one row per file, grade_id empty, score 0 of 0, not graded):
+  unknown_assignment  the folder is not an assignment of this course
+  unexpected_notebook a notebook the assignment does not have (for example a renamed copy)
+  unexpected_file     any other file in an assignment folder (symbolic links included)
+  wrong_layout        a file at the wrong depth of SUBMISSIONS
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import dataclasses
+from pathlib import Path
+
+COLUMNS = [
+    "student_id", "assignment", "notebook", "grade_id", "score", "max_score", "status", "reason"
+]
+PASSED = "passed"
+LAYOUT_STATUSES = {"unknown_assignment", "unexpected_notebook", "unexpected_file", "wrong_layout"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    student_id: str
+    assignment: str
+    notebook: str  # the file name inside the assignment folder, e.g. fvsbn.ipynb
+    grade_id: str
+    score: float
+    max_score: float
+    status: str
+    reason: str = ""
+
+    def sort_key(self, order: int = 0) -> tuple:
+        return (self.student_id, self.assignment, self.notebook, order, self.grade_id)
+
+
+def fmt(number: float) -> str:
+    """Scores as short, stable text: 2 not 2.0, 0.5 stays 0.5."""
+    return f"{number:g}"
+
+
+def write_csv(rows: list[Row], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for r in rows:
+            writer.writerow(
+                [r.student_id, r.assignment, r.notebook, r.grade_id, fmt(r.score),
+                 fmt(r.max_score), r.status, r.reason]
+            )
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@dataclasses.dataclass
+class Total:
+    student_id: str
+    assignment: str
+    score: float
+    max_score: float
+    statuses: collections.Counter
+
+    def counts(self) -> str:
+        return ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items()))
+
+
+def totals(rows: list[Row]) -> list[Total]:
+    """One total per student and assignment, in row order."""
+    out: dict[tuple[str, str], Total] = {}
+    for r in rows:
+        key = (r.student_id, r.assignment)
+        total = out.setdefault(key, Total(*key, 0.0, 0.0, collections.Counter()))
+        total.score += r.score
+        total.max_score += r.max_score
+        total.statuses[r.status] += 1
+    return list(out.values())
+
+
+def table(header: list[str], lines: list[list[str]]) -> str:
+    """A plain left-aligned text table."""
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *lines, strict=True)]
+    fmt_line = "  ".join(f"{{:<{w}}}" for w in widths)
+    out = [fmt_line.format(*header), fmt_line.format(*("-" * w for w in widths))]
+    out += [fmt_line.format(*line).rstrip() for line in lines]
+    return "\n".join(out)
+
+
+def summary(rows: list[Row], extra: dict[tuple[str, str], str] | None = None,
+            extra_header: str = "") -> str:
+    """The summary table: student, assignment, score / max, counts by status [, extra]."""
+    header = ["student", "assignment", "score", "statuses"]
+    if extra is not None:
+        header.append(extra_header)
+    lines = []
+    for t in totals(rows):
+        line = [t.student_id or "-", t.assignment or "-",
+                f"{fmt(t.score)} / {fmt(t.max_score)}", t.counts()]
+        if extra is not None:
+            line.append(extra.get((t.student_id, t.assignment), ""))
+        lines.append(line)
+    return table(header, lines)

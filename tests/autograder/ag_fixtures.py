@@ -1,0 +1,183 @@
+"""A tiny fake course for the autograder tests: one assignment ``a1`` with one notebook.
+
+``tiny.ipynb`` has two solution cells (``add``, ``mul``) and three graded test cells:
+``test_add`` (2 points, with a hidden test), ``test_mul`` (3 points) and ``test_warn``
+(1 point; it emits a Python warning and a tqdm-like progress line on stderr, which the
+IgnorePattern setting must drop so that a correct answer keeps its point).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from autograder import nbtools
+from autograder.paths import Repo
+
+ASSIGNMENT = "a1"
+NOTEBOOK = "tiny.ipynb"
+MAX_SCORE = 6.0
+SOLUTIONS = {
+    "add": "def add(a, b):\n    return a + b",
+    "mul": "def mul(a, b):\n    return a * b",
+}
+RECIPE = """\
+break_cell = "add"
+
+[partial]
+mul = '''
+def mul(a, b):
+    return a + b  # BUG
+'''
+"""
+
+
+def _solution(gid: str, body: str) -> nbformat.NotebookNode:
+    head, code = body.split("\n", 1)
+    cell = new_code_cell(f"{head}\n    ### BEGIN SOLUTION\n{code}\n    ### END SOLUTION")
+    cell.metadata["nbgrader"] = {"solution": True, "grade": False, "locked": False,
+                                 "grade_id": gid, "schema_version": 3}
+    return cell
+
+
+def _test(gid: str, src: str, points: int) -> nbformat.NotebookNode:
+    cell = new_code_cell(src)
+    cell.metadata["nbgrader"] = {"solution": False, "grade": True, "locked": True,
+                                 "points": points, "grade_id": gid, "schema_version": 3}
+    return cell
+
+
+def source_notebook() -> nbformat.NotebookNode:
+    cells = [
+        new_markdown_cell("# A tiny assignment"),
+        new_code_cell("import sys\nimport warnings"),
+        _solution("add", SOLUTIONS["add"]),
+        _test("test_add", "assert add(1, 2) == 3\n### BEGIN HIDDEN TESTS\n"
+              "assert add(-2, 2) == 0\n### END HIDDEN TESTS", 2),
+        _solution("mul", SOLUTIONS["mul"]),
+        _test("test_mul", "assert mul(2, 3) == 6", 3),
+        _test("test_warn", "warnings.warn('a harmless warning')\n"
+              "print(' 50%|#####     | 5/10 [00:01<00:01, 4.20it/s]', file=sys.stderr)\n"
+              "assert mul(1, 1) == 1", 1),
+    ]
+    for i, cell in enumerate(cells):  # fixed ids: the fixture is deterministic
+        cell["id"] = f"cell-{i}"
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = dict(nbtools.KERNELSPEC)
+    return nb
+
+
+def make_repo(root: Path, recipe: bool = True) -> Repo:
+    """A fake course repository with solutions/a1/tiny.ipynb (and its recipe)."""
+    folder = root / "solutions" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    nbformat.write(source_notebook(), folder / NOTEBOOK)
+    if recipe:
+        (root / "autograder" / "recipes").mkdir(parents=True)
+        (root / "autograder" / "recipes" / f"{ASSIGNMENT}.toml").write_text(RECIPE)
+    return Repo(root)
+
+
+def fake_release(repo: Repo, dest: Path) -> Path:
+    """A release-like notebook made without nbgrader: solution code replaced by stubs,
+    hidden tests removed. Enough for the tests that only need cell ids and order."""
+    nb = nbtools.load(repo.solutions / ASSIGNMENT / NOTEBOOK)
+    for cell in nb["cells"]:
+        if nbtools.is_solution_cell(cell):
+            head = nbtools.source(cell).split("\n", 1)[0]
+            cell["source"] = f"{head}\n    # YOUR CODE HERE\n    raise NotImplementedError()"
+        elif nbtools.is_test_cell(cell):
+            cell["source"] = nbtools.source(cell).split("### BEGIN HIDDEN TESTS")[0].strip()
+    path = dest / ASSIGNMENT / NOTEBOOK
+    nbtools.write(nb, path)
+    return path
+
+
+def fake_catalog(repo: Repo, dest: Path):
+    """A Catalog for a1 without running nbgrader (no gradebook)."""
+    from autograder.catalog import Catalog, GradeCell, NotebookInfo
+
+    path = fake_release(repo, dest)
+    info = NotebookInfo(
+        assignment=ASSIGNMENT, name="tiny",
+        grade_cells=(GradeCell("test_add", 2.0), GradeCell("test_mul", 3.0),
+                     GradeCell("test_warn", 1.0)),
+        source_cell_ids=frozenset({"add", "test_add", "mul", "test_mul", "test_warn"}),
+        release_path=path,
+    )
+    return Catalog(dest, {ASSIGNMENT: {"tiny": info}})
+
+
+def filled(release: dict, overrides: dict[str, str] | None = None) -> dict:
+    """The release with the solution cells filled in (``overrides`` replace solutions)."""
+    nb = copy.deepcopy(release)
+    code = {**SOLUTIONS, **(overrides or {})}
+    for cell in nb["cells"]:
+        gid = nbtools.grade_id(cell)
+        if nbtools.is_solution_cell(cell) and gid in code:
+            cell["source"] = code[gid]
+    return nb
+
+
+def index_of(nb: dict, gid: str) -> int:
+    return next(i for i, c in enumerate(nb["cells"]) if nbtools.grade_id(c) == gid)
+
+
+def submissions(release: dict) -> dict[str, str]:
+    """Every fixture submission: relative path -> file text."""
+    def text(nb: dict) -> str:
+        return json.dumps(nb, indent=1)
+
+    correct = filled(release)
+    out = {
+        "correct": text(correct),
+        "wrong": text(filled(release, {"mul": "def mul(a, b):\n    return a + b"})),
+        "blank": text(release),
+        "raising": text(filled(release, {
+            "add": "raise RuntimeError('crash before the definition')\n" + SOLUTIONS["add"]})),
+        "endless-loop": text(filled(release, {
+            "add": "while True:\n    pass\n" + SOLUTIONS["add"]})),
+        "ignores-interrupt": text(filled(release, {"add": (
+            "import time\nwhile True:\n    try:\n        time.sleep(0.1)\n"
+            "    except KeyboardInterrupt:\n        pass\n") + SOLUTIONS["add"]})),
+        "noisy": text(filled(release, {"mul": (
+            "def mul(a, b):\n    print('debugging', file=sys.stderr)\n    return a * b")})),
+        "kernel-dies": text(filled(release, {"add": "import os\nos._exit(1)"})),
+        "invalid-json": text(correct)[:300],
+    }
+    dup = copy.deepcopy(correct)
+    i = index_of(dup, "test_add")
+    twin = copy.deepcopy(dup["cells"][i])
+    twin["id"] = twin["id"] + "-copy"
+    dup["cells"].insert(i + 1, twin)
+    out["duplicated-cell"] = text(dup)
+    deleted = copy.deepcopy(correct)
+    del deleted["cells"][index_of(deleted, "test_mul")]
+    out["deleted-cell"] = text(deleted)
+    files = {f"{student}/{ASSIGNMENT}/{NOTEBOOK}": body for student, body in out.items()}
+    files["missing/a1/notes.txt"] = "I could not finish.\n"
+    files["lost/a2/tiny.ipynb"] = text(correct)
+    files["renamed/a1/tiny_final.ipynb"] = text(correct)
+    files["flat/tiny.ipynb"] = text(correct)
+    return files
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    for rel, body in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body, encoding="utf-8")
+
+
+def tree_hash(root: Path) -> dict[str, str]:
+    """sha256 of every file (and the list of folders) under root."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        out[rel] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
+    return out
