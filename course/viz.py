@@ -24,6 +24,7 @@ __all__ = [
     "plot_curves",
     "plot_mask",
     "plot_param_counts",
+    "plot_weight_rows",
     "show_images",
 ]
 
@@ -150,3 +151,46 @@ def plot_mask(mask: Any, title: str = "", ax: Axes | None = None) -> Axes:
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_weight_rows(
+    matrix: Any,
+    pixels: Sequence[int],
+    title: str = "",
+    side: int | None = None,
+    cmap: str = "RdBu_r",
+) -> Figure:
+    """Show row ``i`` of an (n, n) matrix as an image over the inputs, for each ``i`` in ``pixels``.
+
+    Made for the weights of an autoregressive model in raster order: ``matrix[i, j]``
+    says how input pixel ``j`` moves the logit of pixel ``i`` (what pixel ``i`` "looks
+    at"). Only the entries ``j < i`` are drawn; the pixel itself and every later pixel,
+    which its conditional cannot see, are grey. Pixel ``i`` is marked with a green
+    square. A diverging colour scale centred on 0 and shared by all panels: red pushes
+    towards ink, blue against. Works for any matrix over pixels, e.g. correlations.
+    """
+    mat = _numpy(matrix)
+    n = mat.shape[-1]
+    side = side or math.isqrt(n)
+    if mat.ndim != 2 or mat.shape[0] != n or side * side != n:
+        raise ValueError(f"expected an (n, n) matrix with n a square, got shape {mat.shape}")
+    rows = []
+    for i in pixels:
+        row = np.full(n, np.nan)
+        row[:i] = mat[i, :i]
+        rows.append(row.reshape(side, side))
+    vmax = max(float(np.nanmax(np.abs(np.stack(rows)), initial=0.0)), 1e-12)
+    colormap = plt.get_cmap(cmap).with_extremes(bad="0.8")
+    fig, axes = plt.subplots(1, len(rows), figsize=(2.3 * len(rows) + 0.8, 2.6), squeeze=False)
+    image = None
+    for ax, i, row in zip(axes[0], pixels, rows, strict=True):
+        image = ax.imshow(row, cmap=colormap, vmin=-vmax, vmax=vmax, interpolation="nearest")
+        r, c = divmod(int(i), side)
+        ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, ec="lime", lw=1.5))
+        ax.set_title(f"pixel {i} (row {r}, col {c})", fontsize=9)
+        ax.set_axis_off()
+    if image is not None:
+        fig.colorbar(image, ax=list(axes[0]), fraction=0.02, pad=0.02)
+    if title:
+        fig.suptitle(title)
+    return fig

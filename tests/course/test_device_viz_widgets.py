@@ -76,3 +76,16 @@ def test_factorization_counts_and_widget(monkeypatch) -> None:
     assert box is not None
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     assert widgets.param_count_explorer() is None
+
+
+def test_plot_weight_rows_shows_only_the_visible_past() -> None:
+    matrix = np.arange(256, dtype=float).reshape(16, 16)
+    fig = viz.plot_weight_rows(matrix, [0, 5, 15])
+    assert len(fig.axes) == 4  # three panels and a colour bar
+    first, second = (ax.images[0].get_array() for ax in fig.axes[:2])
+    assert np.ma.getmaskarray(first).all(), "pixel 0 sees nothing"
+    visible = ~np.ma.getmaskarray(second).reshape(-1)
+    assert visible.tolist() == [True] * 5 + [False] * 11
+    np.testing.assert_array_equal(np.ma.getdata(second).reshape(-1)[:5], matrix[5, :5])
+    with pytest.raises(ValueError, match="square"):
+        viz.plot_weight_rows(np.zeros((3, 5)), [1])
