@@ -54,13 +54,27 @@ IGNORES_INTERRUPT = (
 # ipykernel's interrupt still ends it. Sleeping in the loop keeps the kernel busy.)
 
 
+BREAKING = ("raising", "endless-loop", "ignores-interrupt")
+
+
 @dataclasses.dataclass(frozen=True)
 class Recipe:
     """How to break one assignment; see autograder/recipes/README.md."""
 
-    break_cell: str
+    break_cell: str | None
     partial: dict[str, str]
     test_cell: str | None = None
+    students: tuple[str, ...] = STUDENTS
+
+
+def _recipe_error(rel: Path, problem: str) -> UsageError:
+    return UsageError(
+        f"{rel}: {problem}. Expected: optionally students = [...] (default: all of "
+        f"{', '.join(STUDENTS)}); break_cell = \"<solution grade_id>\" when raising, "
+        "endless-loop or ignores-interrupt are built; a [partial] table of <solution "
+        "grade_id> = '''buggy source''' when partial is built; optionally test_cell = "
+        "\"<test grade_id>\""
+    )
 
 
 def load_recipe(repo: Repo, assignment: str) -> Recipe:
@@ -74,19 +88,27 @@ def load_recipe(repo: Repo, assignment: str) -> Recipe:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise UsageError(f"{rel} is not valid TOML: {err}") from err
-    unknown = set(data) - {"break_cell", "partial", "test_cell"}
+    unknown = set(data) - {"break_cell", "partial", "test_cell", "students"}
+    if unknown:
+        raise _recipe_error(rel, f"unknown keys {sorted(unknown)}")
+    students = data.get("students", list(STUDENTS))
+    if not isinstance(students, list) or not set(students) <= set(STUDENTS) or not students:
+        raise _recipe_error(rel, f"students must be a non-empty list drawn from {STUDENTS}")
+    break_cell = data.get("break_cell")
+    if set(students) & set(BREAKING) and not isinstance(break_cell, str):
+        raise _recipe_error(rel, "break_cell is missing")
     partial = data.get("partial", {})
-    if (unknown or not isinstance(data.get("break_cell"), str)
-            or not isinstance(partial, dict) or not partial
-            or not all(isinstance(v, str) for v in partial.values())):
-        raise UsageError(
-            f"{rel}: expected break_cell = \"<solution grade_id>\", a [partial] table of"
-            " <solution grade_id> = '''buggy source''', and optionally test_cell ="
-            f" \"<test grade_id>\"" + (f" (unknown keys: {sorted(unknown)})" if unknown else "")
-        )
+    if not isinstance(partial, dict) or not all(isinstance(v, str) for v in partial.values()):
+        raise _recipe_error(rel, "[partial] must map grade ids to source strings")
+    if "partial" in students and not partial:
+        raise _recipe_error(rel, "the [partial] table is missing")
     test_cell = data.get("test_cell")
-    return Recipe(data["break_cell"], {k: v.strip("\n") for k, v in partial.items()},
-                  test_cell if isinstance(test_cell, str) else None)
+    return Recipe(
+        break_cell if isinstance(break_cell, str) else None,
+        {k: v.strip("\n") for k, v in partial.items()},
+        test_cell if isinstance(test_cell, str) else None,
+        tuple(s for s in STUDENTS if s in students),
+    )
 
 
 @dataclasses.dataclass
@@ -128,7 +150,7 @@ def _check(recipe: Recipe, pairs: list[Pair], assignment: str) -> tuple[str, str
     tests = [(p.name, nbtools.grade_id(c)) for p in pairs for c in p.release["cells"]
              if nbtools.is_test_cell(c)]
     where = f"autograder/recipes/{assignment}.toml"
-    for gid in [recipe.break_cell, *recipe.partial]:
+    for gid in [*([recipe.break_cell] if recipe.break_cell else []), *recipe.partial]:
         if gid not in solution_ids:
             raise UsageError(f"{where}: '{gid}' is not a solution cell of {assignment}"
                              f" (solution cells: {', '.join(sorted(solution_ids))})")
@@ -167,28 +189,33 @@ def assignment_files(assignment: str, recipe: Recipe, pairs: list[Pair]) -> dict
     """Every example file of one assignment: relative path -> text."""
     test_nb, test_id = _check(recipe, pairs, assignment)
     files: dict[str, str] = {}
+    wanted = set(recipe.students)
     for pair in pairs:
         def put(student: str, nb: nbtools.Notebook, pair: Pair = pair) -> None:
-            files[f"{student}/{assignment}/{pair.name}"] = nbtools.dumps(nb)
+            if student in wanted:
+                files[f"{student}/{assignment}/{pair.name}"] = nbtools.dumps(nb)
 
         correct = pair.filled()
         put("correct", correct)
         put("blank", pair.release)
         put("partial", pair.filled({k: v for k, v in recipe.partial.items()
                                     if k in pair.solutions}))
-        put("raising", _prefixed(pair, recipe.break_cell, RAISE))
-        put("endless-loop", _prefixed(pair, recipe.break_cell, ENDLESS))
-        put("ignores-interrupt", _prefixed(pair, recipe.break_cell, IGNORES_INTERRUPT))
+        if recipe.break_cell:
+            put("raising", _prefixed(pair, recipe.break_cell, RAISE))
+            put("endless-loop", _prefixed(pair, recipe.break_cell, ENDLESS))
+            put("ignores-interrupt", _prefixed(pair, recipe.break_cell, IGNORES_INTERRUPT))
         edit = pair.name == test_nb
         put("deleted-cell", _edit_test_cell(pair.filled(), test_id, False) if edit else correct)
         put("duplicated-cell",
             _edit_test_cell(pair.filled(), test_id, True) if edit else correct)
         text = nbtools.dumps(correct)
-        files[f"invalid-json/{assignment}/{pair.name}"] = text[: len(text) // 2]
-        stem = pair.name.removesuffix(".ipynb")
-        files[f"wrong-layout/{assignment}/{stem}_final.ipynb"] = text
-        files[f"wrong-layout/{assignment}-draft/{pair.name}"] = text
-        files[f"wrong-layout/{pair.name}"] = text
+        if "invalid-json" in wanted:
+            files[f"invalid-json/{assignment}/{pair.name}"] = text[: len(text) // 2]
+        if "wrong-layout" in wanted:
+            stem = pair.name.removesuffix(".ipynb")
+            files[f"wrong-layout/{assignment}/{stem}_final.ipynb"] = text
+            files[f"wrong-layout/{assignment}-draft/{pair.name}"] = text
+            files[f"wrong-layout/{pair.name}"] = text
     return files
 
 

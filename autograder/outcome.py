@@ -160,6 +160,11 @@ def _agrees(cell: dict, score: float) -> bool:
     return expected is None or abs(float(expected) - float(score)) < 1e-9
 
 
+# A test's assertion failed ("failed"), as opposed to the code under test raising
+# ("error"): AssertionError and course.checks.CheckFailure, its subclass.
+ASSERTION_ENAMES = frozenset({"AssertionError", "CheckFailure"})
+
+
 def _status(cell, score, max_score, text, hung_before, error_before, manual):
     if score is None or (manual and not nbtools.is_test_cell(cell)):
         return "needs_manual_grade", "needs manual grading (no automatic score)"
@@ -177,7 +182,7 @@ def _status(cell, score, max_score, text, hung_before, error_before, manual):
         return "partial", _join([f"partial credit: {score:g} of {max_score:g}", context])
     if errors:
         ename = errors[-1].get("ename")
-        return ("failed" if ename == "AssertionError" else "error"), _join([text, context])
+        return ("failed" if ename in ASSERTION_ENAMES else "error"), _join([text, context])
     if _stderr_text(outputs):
         return "stderr", text
     return "failed", _join(["scored 0 (the cell's result was 0)", context])

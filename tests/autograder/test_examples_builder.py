@@ -65,7 +65,10 @@ def test_every_student_is_built(repo, pairs):
 @pytest.mark.parametrize("text, words", [
     (None, "no recipe"),
     ("break_cell = 'nope'\n[partial]\nmul = 'x'\n", "not a solution cell"),
-    ("break_cell = 'add'\n", "expected break_cell"),
+    ("break_cell = 'add'\n", "the \\[partial\\] table is missing"),
+    ("[partial]\nmul = 'x'\n", "break_cell is missing"),
+    ("students = ['correct', 'nobody']\n", "students must be"),
+    ("colour = 'red'\nbreak_cell = 'add'\n[partial]\nmul = 'x'\n", "unknown keys"),
     ("break_cell = 'add'\ntest_cell = 'add'\n[partial]\nmul = 'x'\n", "not a graded test cell"),
     ("break_cell = \n", "not valid TOML"),
 ])
@@ -77,6 +80,14 @@ def test_bad_recipes_say_what_to_fix(repo, pairs, text, words):
         path.write_text(text)
     with pytest.raises(UsageError, match=words):
         assignment_files(ASSIGNMENT, load_recipe(repo, ASSIGNMENT), pairs)
+
+
+def test_recipe_can_limit_the_students(repo, pairs):
+    (repo.recipes / f"{ASSIGNMENT}.toml").write_text(
+        "students = ['correct', 'blank', 'partial']\n[partial]\nmul = 'x'\n"
+    )
+    files = assignment_files(ASSIGNMENT, load_recipe(repo, ASSIGNMENT), pairs)
+    assert {path.split("/")[0] for path in files} == {"correct", "blank", "partial"}
 
 
 @pytest.mark.slow

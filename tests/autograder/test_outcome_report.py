@@ -38,6 +38,8 @@ def test_statuses():
     assert status(_cell([]), 2.0, 2.0, "", None, None, False)[0] == "passed"
     failed = _cell([_err("AssertionError")])
     assert status(failed, 0.0, 2.0, "AssertionError", None, None, False)[0] == "failed"
+    check_failed = _cell([_err("CheckFailure", "output 0 depends on input 0 itself")])
+    assert status(check_failed, 0.0, 2.0, "CheckFailure", None, None, False)[0] == "failed"
     errored = _cell([_err("NameError", "x")])
     assert status(errored, 0.0, 2.0, "NameError: x", None, None, False)[0] == "error"
     s, reason = status(errored, 0.0, 2.0, "NameError: x", "cell 'add'", None, False)
