@@ -91,11 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="time notebooks and grading",
                        description="Execute every solution notebook (hidden tests included)"
-                       " and every lecture, and grade every example submission; print the"
-                       " median seconds of --repeat runs against the 60 s budget.")
+                       " and every lecture, grade the `correct` example submission of every"
+                       " assignment (--all-examples: every example), and time the reference"
+                       " models (NADE naive vs tied, MADE vs NADE); print the median seconds"
+                       " of --repeat runs against the 60 s budget.")
     p.add_argument("--repeat", type=int, default=3, metavar="N", help="runs per job (default 3)")
     p.add_argument("--no-grading", action="store_true",
                    help="only execute notebooks, do not time grading")
+    p.add_argument("--all-examples", action="store_true",
+                   help="time the grading of every example submission, not only `correct`")
+    p.add_argument("--no-models", action="store_true",
+                   help="skip the reference-model micro-benchmarks")
     return parser
 
 
@@ -125,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "bench":
             from autograder.bench import bench
 
-            return bench(repo, repeat=args.repeat, grading=not args.no_grading)
+            return bench(repo, repeat=args.repeat, grading=not args.no_grading,
+                         all_examples=args.all_examples, models=not args.no_models)
     except UsageError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -2,7 +2,10 @@
 
 Budget: each solution notebook (hidden tests included) and each lecture should run top
 to bottom in about a minute on 2 CPU cores (DESIGN.md), so the ratio column is seconds
-divided by 60; grading one example submission is measured against the same minute.
+divided by 60; grading one submission (the `correct` example of each assignment, a full
+execution with feedback) is measured against the same minute. Then the reference-model
+micro-benchmarks of :mod:`course.bench` (NADE naive vs tied at n = 784, d = 500; MADE's
+one pass vs NADE's n passes).
 """
 
 from __future__ import annotations
@@ -45,7 +48,9 @@ def timed(job: Callable[[], object], repeat: int) -> tuple[float, str]:
     return statistics.median(times), "ok"
 
 
-def bench(repo: Repo, repeat: int = 3, grading: bool = True, echo=print) -> int:
+def bench(repo: Repo, repeat: int = 3, grading: bool = True, all_examples: bool = False,
+          models: bool = True, echo=print) -> int:
+    """Time notebooks, grading and reference models; print one table; exit status."""
     lines = []
 
     def record(name: str, seconds: float, status: str) -> None:
@@ -63,7 +68,8 @@ def bench(repo: Repo, repeat: int = 3, grading: bool = True, echo=print) -> int:
             cat = catalog.build(repo, Path(tmp) / "template")
             record("release + gradebook (generate_assignment)", time.monotonic() - start, "ok")
             units = prepass.scan(repo.examples, cat, EXAMPLES_ROOT_FILES).units
-            for i, unit in enumerate(u for u in units if u.files):
+            chosen = [u for u in units if u.files and (all_examples or u.student == "correct")]
+            for i, unit in enumerate(chosen):
                 def run(unit=unit, i=i) -> None:
                     stamp = f"{i}-{time.monotonic_ns()}"
                     grade_unit(unit, cat, Path(tmp) / "work" / stamp,
@@ -72,4 +78,9 @@ def bench(repo: Repo, repeat: int = 3, grading: bool = True, echo=print) -> int:
     echo("")
     echo(table(["job", "median s", "x 60 s budget", "status"], lines))
     echo(f"\n(median of {repeat} run(s); ratio > 1 means over the one-minute budget)")
+    if models:
+        from course.bench import format_table, model_benchmarks
+
+        echo("\nReference models (what tying and masking buy):\n")
+        echo(format_table(model_benchmarks(repeat=repeat)))
     return 0 if all(line[3] == "ok" for line in lines) else 1
