@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["FVSBN", "bernoulli_log_prob", "complete_conditioning", "uniform"]
+__all__ = ["FVSBN", "bernoulli_log_prob", "clamp_known", "complete_conditioning", "uniform"]
 
 
 def uniform(num: int, generator: torch.Generator | None, dev: torch.device) -> torch.Tensor:
@@ -58,6 +58,16 @@ def complete_conditioning(
         )
     known = ~torch.isnan(condition)
     return torch.nan_to_num(condition, nan=0.0), known
+
+
+def clamp_known(
+    x_i: torch.Tensor, values: torch.Tensor | None, known: torch.Tensor | None, i: int
+) -> torch.Tensor:
+    """Replace the sampled x_i by the given value where variable i is known."""
+    if known is None:
+        return x_i
+    k = known[:, i].to(x_i.device)
+    return torch.where(k, values[:, i].to(x_i.device, x_i.dtype), x_i)
 
 
 class FVSBN(nn.Module):
@@ -128,8 +138,5 @@ class FVSBN(nn.Module):
             p = torch.sigmoid(x @ w[i] + self.bias[i])
             u = uniform(num_samples, generator, dev)
             x_i = (u < p).to(x.dtype)
-            if known is not None:
-                k = known[:, i].to(dev)
-                x_i = torch.where(k, values[:, i].to(dev, x.dtype), x_i)
-            x[:, i] = x_i
+            x[:, i] = clamp_known(x_i, values, known, i)
         return x

@@ -29,7 +29,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course.models.fvsbn import bernoulli_log_prob, complete_conditioning, uniform
+from course.models.fvsbn import (
+    bernoulli_log_prob,
+    clamp_known,
+    complete_conditioning,
+    uniform,
+)
 
 __all__ = ["MADE", "MaskedLinear", "hidden_degrees", "masks_from_degrees"]
 
@@ -200,8 +205,5 @@ class MADE(nn.Module):
         for i in self.order.tolist():
             p = torch.sigmoid(self.logits(x)[:, i])
             x_i = (uniform(num_samples, generator, dev) < p).to(dtype)
-            if known is not None:
-                k = known[:, i].to(dev)
-                x_i = torch.where(k, values[:, i].to(dev, dtype), x_i)
-            x[:, i] = x_i
+            x[:, i] = clamp_known(x_i, values, known, i)
         return x

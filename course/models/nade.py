@@ -27,7 +27,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course.models.fvsbn import bernoulli_log_prob, complete_conditioning, uniform
+from course.models.fvsbn import (
+    bernoulli_log_prob,
+    clamp_known,
+    complete_conditioning,
+    uniform,
+)
 
 __all__ = ["NADE", "UntiedNADE"]
 
@@ -144,10 +149,7 @@ class NADE(nn.Module):
                 x_i = (u > cdf[:, :-1]).sum(-1).to(x.dtype)
             else:
                 x_i = (uniform(num_samples, generator, dev) < torch.sigmoid(logits_i)).to(x.dtype)
-            if known is not None:
-                k = known[:, i].to(dev)
-                x_i = torch.where(k, values[:, i].to(dev, x.dtype), x_i)
-            x[:, i] = x_i
+            x[:, i] = clamp_known(x_i, values, known, i)
             a = a + self._column_contribution(x_i, i)
         return x
 
@@ -199,8 +201,5 @@ class UntiedNADE(nn.Module):
             h = torch.sigmoid(x @ weights[i].T + self.c[i])
             p = torch.sigmoid(h @ self.V[i] + self.b[i])
             x_i = (uniform(num_samples, generator, dev) < p).to(x.dtype)
-            if known is not None:
-                k = known[:, i].to(dev)
-                x_i = torch.where(k, values[:, i].to(dev, x.dtype), x_i)
-            x[:, i] = x_i
+            x[:, i] = clamp_known(x_i, values, known, i)
         return x
