@@ -55,6 +55,9 @@ def test_statuses_name_the_problem(example_rows):
     rows = _by_student(example_rows)
     for student in ("correct", "deleted-cell", "duplicated-cell"):
         assert {r.status for r in rows[student]} == {"passed"}, student
+    # a blank release fails every test because of its stubs, not because of the tests
+    assert {r.status for r in rows["blank"]} == {"error"}
+    assert all("NotImplementedError" in r.reason for r in rows["blank"])
     assert {r.status for r in rows["invalid-json"]} == {"invalid_notebook"}
     assert all("not valid JSON" in r.reason for r in rows["invalid-json"])
     assert any(r.status == "timeout" for r in rows["endless-loop"])
