@@ -101,7 +101,18 @@ class NADE(nn.Module):
         return bernoulli_log_prob(logits, x.to(logits.dtype))
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x) in nats, shape (B,), in O(nd) per example."""
+        """log p(x) in nats, shape (B,), in O(nd) per example, by one cumulative sum.
+
+        The form to train with: one autograd node per operation, where the loop of
+        :meth:`log_prob_sequential` makes n small steps (5x slower to train the lecture's
+        NADE on a CPU). For evaluating a large batch on a CPU, the loop is faster: it keeps
+        a (B, d) tensor in cache instead of writing B n d pre-activations to memory
+        (``python -m course.bench``: n=784, d=500, B=100: 0.12 s versus 0.42 s).
+        """
+        return self._log_likelihood(self.logits(x), x)
+
+    def log_prob_vectorized(self, x: torch.Tensor) -> torch.Tensor:
+        """log p(x) through one cumulative sum over i: the GPU-friendly O(nd) form."""
         return self._log_likelihood(self.logits(x), x)
 
     def log_prob_sequential(self, x: torch.Tensor) -> torch.Tensor:

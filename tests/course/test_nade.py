@@ -32,6 +32,7 @@ def test_normalized_and_recurrence_equals_vectorized(num_values: int) -> None:
     log_p = model.log_prob(states)
     assert log_p.exp().sum().item() == pytest.approx(1.0, abs=1e-12)
     torch.testing.assert_close(model.log_prob_sequential(states), log_p, rtol=0, atol=1e-12)
+    torch.testing.assert_close(model.log_prob_vectorized(states), log_p, rtol=0, atol=1e-12)
 
 
 def test_tied_nade_matches_naive_definition() -> None:
