@@ -182,7 +182,9 @@ def _status(cell, score, max_score, text, hung_before, error_before, manual):
         return "partial", _join([f"partial credit: {score:g} of {max_score:g}", context])
     if errors:
         ename = errors[-1].get("ename")
-        return ("failed" if ename in ASSERTION_ENAMES else "error"), _join([text, context])
+        if ename in ASSERTION_ENAMES:  # the test ran and judged: its message is the reason
+            return "failed", text
+        return "error", _join([text, context])  # e.g. a NameError left by an earlier crash
     if _stderr_text(outputs):
         return "stderr", text
     return "failed", _join(["scored 0 (the cell's result was 0)", context])

@@ -40,6 +40,13 @@ def test_statuses():
     assert status(failed, 0.0, 2.0, "AssertionError", None, None, False)[0] == "failed"
     check_failed = _cell([_err("CheckFailure", "output 0 depends on input 0 itself")])
     assert status(check_failed, 0.0, 2.0, "CheckFailure", None, None, False)[0] == "failed"
+    # an earlier crash explains a NameError, not an assertion that ran and judged
+    earlier = "cell 'add' raised RuntimeError"
+    assert "earlier" not in status(check_failed, 0.0, 2.0, "CheckFailure: x", None, earlier,
+                                   False)[1]
+    named = _cell([_err("NameError", "name 'add' is not defined")])
+    assert "earlier, cell 'add'" in status(named, 0.0, 2.0, "NameError: add", None, earlier,
+                                           False)[1]
     errored = _cell([_err("NameError", "x")])
     assert status(errored, 0.0, 2.0, "NameError: x", None, None, False)[0] == "error"
     s, reason = status(errored, 0.0, 2.0, "NameError: x", "cell 'add'", None, False)
