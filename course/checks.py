@@ -30,6 +30,7 @@ from scipy import stats
 __all__ = [
     "CheckFailure",
     "all_binary_states",
+    "all_states",
     "assert_close",
     "check_autoregressive",
     "check_distribution",
@@ -189,47 +190,67 @@ def check_gradient(
 # --- distributions -----------------------------------------------------------------
 
 
+def all_states(n: int, k: int) -> np.ndarray:
+    """All ``k**n`` vectors of length ``n`` with values 0..k-1, int64, x_0 most significant."""
+    if n < 1 or k < 2 or k**n > 2**20:
+        raise ValueError(f"all_states enumerates k**n states; n={n}, k={k} is out of range")
+    return np.array(list(itertools.product(range(k), repeat=n)), dtype=np.int64)
+
+
 def all_binary_states(n: int) -> np.ndarray:
     """All ``2**n`` binary vectors of length ``n`` as a float array, in binary order.
 
     Row ``r`` is the binary expansion of ``r`` with ``x_0`` the most significant bit.
     """
-    if not 0 < n <= 20:
-        raise ValueError(f"all_binary_states enumerates 2**n states; n={n} is out of range")
-    return np.array(list(itertools.product([0.0, 1.0], repeat=n)))
+    return all_states(n, 2).astype(np.float64)
 
 
 def check_distribution(
     log_prob: Callable[[np.ndarray], Any],
     n: int,
     *,
+    num_values: int = 2,
     expected_log_prob: Callable[[np.ndarray], Any] | None = None,
     name: str = "log_prob",
     atol: float = 1e-6,
 ) -> np.ndarray:
-    """Enumerate all ``2**n`` binary states and check ``exp(log_prob)`` is a distribution.
+    """Enumerate all ``num_values**n`` states and check ``exp(log_prob)`` is a distribution.
 
-    Checks finiteness, that the probabilities sum to one (an autoregressive model
-    normalizes by construction, so a sum other than one means a wrong conditional),
-    and, when ``expected_log_prob`` is given, that every state's log-probability
-    matches. Returns the probabilities.
+    Binary states (the default) are passed as a float array (:func:`all_binary_states`),
+    categorical ones as int64 (:func:`all_states`). Checks finiteness, that the
+    probabilities sum to one (an autoregressive model normalizes by construction, so a
+    sum other than one means a wrong conditional), and, when ``expected_log_prob`` is
+    given, that every state's log-probability matches. Returns the probabilities.
     """
-    states = all_binary_states(n)
+    categorical = num_values > 2
+    states = all_states(n, num_values) if categorical else all_binary_states(n)
     got = _to_numpy(log_prob(states)).astype(np.float64).reshape(-1)
     if got.shape != (len(states),):
         raise CheckFailure(
             f"{name} returned {got.size} values for {len(states)} states: it must return "
-            "one log-probability per row of its input."
+            "one log-probability per row of its input, summed over the n variables."
         )
     if not np.isfinite(got).all():
         bad = int(np.argwhere(~np.isfinite(got))[0, 0])
+        stable = (
+            "Use a stable log-softmax (torch.log_softmax), not log(softmax)."
+            if categorical
+            else "Compute log-probabilities with a stable log-sigmoid."
+        )
         raise CheckFailure(
             f"{name} is not finite for state {states[bad].astype(int).tolist()} "
-            f"(got {got[bad]}). Compute log-probabilities with a stable log-sigmoid."
+            f"(got {got[bad]}). {stable}"
         )
     probs = np.exp(got)
     total = probs.sum()
     if abs(total - 1.0) > atol:
+        if categorical:
+            raise CheckFailure(
+                f"The probabilities of all {len(states)} states ({num_values} values, n={n}) "
+                f"sum to {total:.12g}, not 1: a conditional p(x_i | x_<i) is not normalized "
+                f"over the {num_values} values of x_i (softmax over the wrong axis?) or sees "
+                "x_i itself."
+            )
         raise CheckFailure(
             f"The probabilities of all {len(states)} states sum to {total:.12g}, not 1. "
             f"An autoregressive model is normalized by construction, so one of the "

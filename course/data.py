@@ -241,6 +241,24 @@ def mnist_digits(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
 # Binarized MNIST
 
 
+def _mnist_images(
+    split: str, source: str, data_dir: str | os.PathLike[str] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 images (N, 28, 28) and labels of the offline sample or of the full MNIST.
+
+    ``source="offline"``: :func:`mnist_digits`; ``"full"``: the official IDX splits
+    (:func:`load_mnist_idx`), where ``"all"`` is train then test.
+    """
+    _check_choice("source", source, SOURCES)
+    _check_choice("split", split, SPLITS)
+    if source == "offline":
+        return mnist_digits(split)
+    if split == "all":
+        parts = [load_mnist_idx(part, data_dir) for part in ("train", "test")]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    return load_mnist_idx(split, data_dir)
+
+
 def binarized_mnist_with_labels(
     split: str = "train",
     *,
@@ -258,17 +276,8 @@ def binarized_mnist_with_labels(
     ``binarization`` is ``"threshold"`` (pixel/255 > 0.5) or ``"stochastic"``
     (Bernoulli(pixel/255) drawn with ``np.random.default_rng(seed)``).
     """
-    _check_choice("source", source, SOURCES)
-    _check_choice("split", split, SPLITS)
     _check_choice("binarization", binarization, BINARIZATIONS)
-    if source == "offline":
-        images, labels = mnist_digits(split)
-    elif split == "all":
-        train_x, train_y = load_mnist_idx("train", data_dir)
-        test_x, test_y = load_mnist_idx("test", data_dir)
-        images, labels = np.concatenate([train_x, test_x]), np.concatenate([train_y, test_y])
-    else:
-        images, labels = load_mnist_idx(split, data_dir)
+    images, labels = _mnist_images(split, source, data_dir)
     x = binarize(images.reshape(len(images), -1), binarization, seed, scale=255.0)
     if not flatten:
         x = x.reshape(-1, 28, 28)
@@ -290,16 +299,7 @@ def quantized_mnist(
     """
     if not 1 <= bits <= 8:
         raise ValueError(f"bits must be between 1 and 8, got {bits}")
-    _check_choice("source", source, SOURCES)
-    _check_choice("split", split, SPLITS)
-    if source == "offline":
-        images, _ = mnist_digits(split)
-    elif split == "all":
-        images = np.concatenate(
-            [load_mnist_idx(part, data_dir)[0] for part in ("train", "test")]
-        )
-    else:
-        images, _ = load_mnist_idx(split, data_dir)
+    images, _ = _mnist_images(split, source, data_dir)
     return (images.reshape(len(images), -1).astype(np.int64) >> (8 - bits)).astype(np.int64)
 
 

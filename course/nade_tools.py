@@ -23,7 +23,6 @@ conditional i its own matrix A_i instead.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +32,7 @@ import torch
 from matplotlib.colors import hsv_to_rgb
 from matplotlib.figure import Figure
 
-from course.checks import CheckFailure, assert_close
+from course.checks import CheckFailure, all_states, assert_close, check_distribution
 from course.models import NADE, UntiedNADE
 
 __all__ = [
@@ -230,13 +229,6 @@ def logit_of_means(x: Any, eps: float = 1e-3) -> np.ndarray:
     return np.log(p) - np.log1p(-p)
 
 
-def all_states(n: int, k: int) -> np.ndarray:
-    """All ``k**n`` vectors of length ``n`` with values 0..k-1, int64, x_0 most significant."""
-    if n < 1 or k < 2 or k**n > 2**20:
-        raise ValueError(f"all_states enumerates k**n states; n={n}, k={k} is out of range")
-    return np.array(list(itertools.product(range(k), repeat=n)), dtype=np.int64)
-
-
 def check_categorical_distribution(
     log_prob: Callable[[np.ndarray], Any],
     n: int,
@@ -246,43 +238,14 @@ def check_categorical_distribution(
     name: str = "log_prob",
     atol: float = 1e-6,
 ) -> np.ndarray:
-    """Enumerate all ``k**n`` states: finite, probabilities sum to 1, optional reference match.
+    """:func:`course.checks.check_distribution` over all ``k**n`` states (int64 input).
 
-    ``log_prob`` receives an int64 array (k**n, n). Returns the probabilities in the order
-    of :func:`all_states`. Raises :class:`course.checks.CheckFailure` with the first
-    offending state.
+    Kept under this name for the assignment's tests; returns the probabilities in the
+    order of :func:`course.checks.all_states`.
     """
-    states = all_states(n, k)
-    got = np.asarray(_numpy(log_prob(states)), dtype=np.float64).reshape(-1)
-    if got.shape != (len(states),):
-        raise CheckFailure(
-            f"{name} returned {got.size} values for {len(states)} states: one log-probability "
-            "per row, summed over the n variables."
-        )
-    if not np.isfinite(got).all():
-        bad = int(np.argwhere(~np.isfinite(got))[0, 0])
-        raise CheckFailure(
-            f"{name} is not finite for state {states[bad].tolist()} (got {got[bad]}). Use a "
-            "stable log-softmax (torch.log_softmax), not log(softmax)."
-        )
-    probs = np.exp(got)
-    total = probs.sum()
-    if abs(total - 1.0) > atol:
-        raise CheckFailure(
-            f"The probabilities of all {len(states)} states ({k} values, n={n}) sum to "
-            f"{total:.12g}, not 1: a conditional p(x_i | x_<i) is not normalized over the "
-            f"{k} values of x_i (softmax over the wrong axis?) or sees x_i itself."
-        )
-    if expected_log_prob is not None:
-        expected = np.asarray(_numpy(expected_log_prob(states)), dtype=np.float64).reshape(-1)
-        mismatch = np.abs(got - expected) > atol + 1e-6 * np.abs(expected)
-        if mismatch.any():
-            bad = int(np.argwhere(mismatch)[0, 0])
-            raise CheckFailure(
-                f"{name} of state {states[bad].tolist()} is {got[bad]:.6f}, the reference "
-                f"gives {expected[bad]:.6f} ({int(mismatch.sum())} of {len(states)} differ)."
-            )
-    return probs
+    return check_distribution(
+        log_prob, n, num_values=k, expected_log_prob=expected_log_prob, name=name, atol=atol
+    )
 
 
 def _numpy(value: Any) -> np.ndarray:

@@ -183,3 +183,20 @@ def test_check_autoregressive_on_torch_module_and_categorical_outputs() -> None:
 def test_check_autoregressive_rejects_wrong_output_shape() -> None:
     with pytest.raises(CheckFailure, match="one output per"):
         checks.check_autoregressive(lambda x: x.sum(axis=1), 3)
+
+
+def test_check_distribution_enumerates_categorical_states() -> None:
+    k = 3
+    marginal = np.log(np.array([0.2, 0.5, 0.3]))
+
+    def independent(states: np.ndarray) -> np.ndarray:
+        assert states.dtype == np.int64 and states.shape == (k**2, 2)
+        return marginal[states].sum(axis=1)
+
+    probs = checks.check_distribution(independent, 2, num_values=k)
+    np.testing.assert_allclose(probs[:3], [0.04, 0.1, 0.06])
+    with pytest.raises(CheckFailure, match="normalized over the 3 values"):
+        checks.check_distribution(lambda s: independent(s) - 0.1, 2, num_values=k)
+    with pytest.raises(CheckFailure, match="log-softmax"):
+        checks.check_distribution(lambda s: np.full(len(s), np.nan), 2, num_values=k)
+    assert checks.all_states(2, 3)[:4].tolist() == [[0, 0], [0, 1], [0, 2], [1, 0]]
