@@ -369,12 +369,7 @@ def averaged_logits_log_prob(model: MADE, x: torch.Tensor, num_masks: int) -> to
     with different orderings not even autoregressive, so it need not sum to one. The
     model's current mask set is restored.
     """
-    current = model.mask_index
-    logits = []
-    for index in range(num_masks):
-        model.set_mask(index)
-        logits.append(model.logits(x))
-    model.set_mask(current)
+    logits = model.over_mask_sets(lambda: model.logits(x), num_masks)
     return bernoulli_log_prob(torch.stack(logits).mean(dim=0), x.to(logits[0].dtype))
 
 

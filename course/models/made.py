@@ -22,7 +22,7 @@ new random ordering with each set. At test time an ensemble averages the
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -182,13 +182,20 @@ class MADE(nn.Module):
     def log_prob_ensemble(self, x: torch.Tensor, num_masks: int | None = None) -> torch.Tensor:
         """log of the mixture (1/S) sum_s p_s(x) over the first S mask sets, shape (B,)."""
         count = num_masks or self.num_masks
-        current = self.mask_index
-        per_mask = []
-        for index in range(count):
-            self.set_mask(index)
-            per_mask.append(self.log_prob(x))
-        self.set_mask(current)
+        per_mask = self.over_mask_sets(lambda: self.log_prob(x), count)
         return torch.logsumexp(torch.stack(per_mask), dim=0) - math.log(count)
+
+    def over_mask_sets(self, fn: Callable[[], torch.Tensor], count: int) -> list[torch.Tensor]:
+        """``fn()`` under each of the first ``count`` mask sets; the current set is restored."""
+        current = self.mask_index
+        try:
+            results = []
+            for index in range(count):
+                self.set_mask(index)
+                results.append(fn())
+            return results
+        finally:
+            self.set_mask(current)
 
     @torch.no_grad()
     def sample(
