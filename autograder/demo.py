@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import shutil
+import tempfile
 from pathlib import Path
 
-from autograder import UsageError
+from autograder import UsageError, catalog
 from autograder.grading import Options, grade
 from autograder.paths import Repo
-from autograder.release import release
+from autograder.release import publish
 from autograder.report import Row, fmt, summary, totals
 
 EXAMPLES_ROOT_FILES = frozenset({"expected.csv", "README.md"})
@@ -67,15 +68,20 @@ def fresh_out(out: Path) -> None:
 
 
 def demo(repo: Repo, out: Path, jobs: int = 2, echo=print) -> int:
-    release(repo, out=echo)
     examples = repo.examples
     if not examples.is_dir() or not any(p.is_dir() for p in examples.iterdir()):
         raise UsageError(f"no example submissions in {examples}; run: python -m autograder"
                          " examples")
-    fresh_out(out)
-    rows = grade(repo, examples, out,
-                 Options(jobs=jobs, skip_root_files=EXAMPLES_ROOT_FILES), echo=echo,
-                 show_summary=False)
+    with tempfile.TemporaryDirectory(prefix="autograder-demo-") as tmp:
+        # one nbgrader generate_assignment: its release is published to assignments/,
+        # its gradebook grades the examples
+        echo("generating the release and the gradebook from solutions/ ...")
+        cat = catalog.build(repo, Path(tmp) / "template")
+        publish(cat.course / "release", repo, out=echo)
+        fresh_out(out)
+        rows = grade(repo, examples, out,
+                     Options(jobs=jobs, skip_root_files=EXAMPLES_ROOT_FILES), echo=echo,
+                     show_summary=False, cat=cat)
     expected_csv = examples / "expected.csv"
     if not expected_csv.is_file():
         echo(summary(rows))

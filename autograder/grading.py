@@ -190,16 +190,21 @@ def prepare_out(out: Path) -> None:
 
 
 def grade(repo: Repo, submissions: Path, out: Path, options: Options, echo=print,
-          show_summary: bool = True) -> list[Row]:
-    """Grade SUBMISSIONS into OUT (grades.csv, autograded/, feedback/, logs/); return rows."""
+          show_summary: bool = True, cat: Catalog | None = None) -> list[Row]:
+    """Grade SUBMISSIONS into OUT (grades.csv, autograded/, feedback/, logs/); return rows.
+
+    ``cat``: a catalog already built from solutions/ (the demo builds one for its
+    release too); by default one is built here.
+    """
     check_paths(submissions, out)
     if options.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     # ignore_cleanup_errors: a hostile notebook may leave unremovable files in its folder
     with tempfile.TemporaryDirectory(prefix="autograder-grade-",
                                      ignore_cleanup_errors=True) as tmp:
-        echo("generating the release and the gradebook from solutions/ ...")
-        cat = catalog.build(repo, Path(tmp) / "template")
+        if cat is None:
+            echo("generating the release and the gradebook from solutions/ ...")
+            cat = catalog.build(repo, Path(tmp) / "template")
         scanned = prepass.scan(submissions, cat, options.skip_root_files)
         if not scanned.units and not scanned.rows:
             raise UsageError(f"no submissions in {submissions}; expected {prepass.LAYOUT}")

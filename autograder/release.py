@@ -160,11 +160,16 @@ def release(repo: Repo, check: bool = False, out=print) -> int:
                 f"Fix: {FIX_COMMAND}, then commit assignments/."
             )
             return 1
-        diff = sync(generated, repo.assignments)
-        for label, items in (("updated", diff.stale), ("added", diff.missing),
-                             ("removed", diff.extra)):
-            for rel in items:
-                out(f"{label:>7}: assignments/{rel}")
-        changed = len(diff.stale) + len(diff.missing) + len(diff.extra)
-        out(f"assignments/ generated from solutions/ ({changed} file(s) changed)")
+        publish(generated, repo, out)
         return 0
+
+
+def publish(generated: Path, repo: Repo, out=print) -> None:
+    """Mirror a generated release into assignments/ and say what changed."""
+    diff = sync(generated, repo.assignments)
+    for label, items in (("updated", diff.stale), ("added", diff.missing),
+                         ("removed", diff.extra)):
+        for rel in items:
+            out(f"{label:>7}: assignments/{rel}")
+    changed = len(diff.stale) + len(diff.missing) + len(diff.extra)
+    out(f"assignments/ generated from solutions/ ({changed} file(s) changed)")
