@@ -70,11 +70,6 @@ def write_csv(rows: list[Row], path: Path) -> None:
             )
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
 @dataclasses.dataclass
 class Total:
     student_id: str

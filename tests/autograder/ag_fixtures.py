@@ -9,6 +9,7 @@ IgnorePattern setting must drop so that a correct answer keeps its point).
 from __future__ import annotations
 
 import copy
+import csv
 import hashlib
 import json
 from pathlib import Path
@@ -181,3 +182,9 @@ def tree_hash(root: Path) -> dict[str, str]:
         rel = path.relative_to(root).as_posix()
         out[rel] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
     return out
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """Rows of a grades.csv as dicts."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))

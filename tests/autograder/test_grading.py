@@ -14,6 +14,7 @@ from ag_fixtures import (
     MAX_SCORE,
     NOTEBOOK,
     make_repo,
+    read_csv,
     submissions,
     tree_hash,
     write_files,
@@ -22,7 +23,7 @@ from ag_fixtures import (
 from autograder import nbtools, release
 from autograder.__main__ import main
 from autograder.grading import Options, grade
-from autograder.report import COLUMNS, read_csv
+from autograder.report import COLUMNS
 
 pytestmark = pytest.mark.slow
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ag_fixtures import read_csv
+
 from autograder import outcome, report
 from autograder.nbgrader_ext import UNRESPONSIVE_ENAME
 from autograder.report import Row
@@ -69,7 +71,7 @@ def test_csv_has_exactly_the_columns(tmp_path):
     lines = path.read_text().splitlines()
     assert lines[0] == "student_id,assignment,notebook,grade_id,score,max_score,status,reason"
     assert lines[1] == "s,a1,tiny.ipynb,test_add,2,2,passed,"
-    back = report.read_csv(path)
+    back = read_csv(path)
     assert back[1]["reason"] == 'a, "quoted"' and back[1]["score"] == "0.5"
 
 
