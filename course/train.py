@@ -20,6 +20,7 @@ import torch
 from tqdm.auto import tqdm
 
 from course import in_autograder
+from course.data import to_tensor
 
 __all__ = ["History", "bits_per_dim", "evaluate_nll", "fit"]
 
@@ -29,17 +30,11 @@ def bits_per_dim(nll_nats: float, num_dims: int) -> float:
     return nll_nats / (num_dims * math.log(2.0))
 
 
-def _as_tensor(data: Any, dev: torch.device) -> torch.Tensor:
-    if isinstance(data, torch.Tensor):
-        return data.to(dev, torch.float32)
-    return torch.as_tensor(np.asarray(data), dtype=torch.float32, device=dev)
-
-
 @torch.no_grad()
 def evaluate_nll(model: torch.nn.Module, data: Any, batch_size: int = 1000) -> float:
     """Mean negative log-likelihood of ``data`` under ``model`` in nats per example."""
     dev = next(model.parameters()).device
-    x = _as_tensor(data, dev)
+    x = to_tensor(data, dev)
     was_training = model.training
     model.eval()
     total = 0.0
@@ -94,7 +89,7 @@ def fit(
     The progress bar is off during autograding unless ``progress`` says otherwise.
     """
     dev = next(model.parameters()).device
-    x_train = _as_tensor(train_data, dev)
+    x_train = to_tensor(train_data, dev)
     num_dims = int(np.prod(x_train.shape[1:]))
     history = History(num_dims=num_dims)
     opt = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
