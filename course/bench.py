@@ -15,31 +15,15 @@
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 
 from course import device
 from course.models import MADE, NADE
+from course.timing import median_time
 
-__all__ = ["model_benchmarks", "time_median"]
-
-
-def time_median(fn: Callable[[], object], repeat: int = 3) -> float:
-    """Median wall-clock seconds of ``fn()`` over ``repeat`` runs, after one warm-up."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+__all__ = ["format_table", "model_benchmarks"]
 
 
 @torch.no_grad()
@@ -52,10 +36,10 @@ def model_benchmarks(
     x = (torch.rand(batch, n, device=dev) < 0.5).float()
     nade = NADE(n, d).to(dev)
     made = MADE(n, [d]).to(dev)
-    naive = time_median(lambda: nade.log_prob_naive(x), repeat)
-    tied = time_median(lambda: nade.log_prob_sequential(x), repeat)
-    cumsum = time_median(lambda: nade.log_prob_vectorized(x), repeat)
-    one_pass = time_median(lambda: made.log_prob(x), repeat)
+    naive = median_time(lambda: nade.log_prob_naive(x), repeat)
+    tied = median_time(lambda: nade.log_prob_sequential(x), repeat)
+    cumsum = median_time(lambda: nade.log_prob(x), repeat)
+    one_pass = median_time(lambda: made.log_prob(x), repeat)
     where = f"n={n}, d={d}, batch={batch}, {dev.type}"
     return [
         (f"NADE naive O(n^2 d) log p ({where})", naive, f"{naive / tied:.1f}x tied"),

@@ -1,17 +1,29 @@
 """Reference implementations in PyTorch, one module per model family.
 
-Every model is a ``torch.nn.Module`` with the same interface (DESIGN.md, principle 2):
-
-- ``log_prob(x) -> Tensor[batch]``: log-likelihood in nats;
-- ``sample(num_samples, generator=None, condition=None)``: ancestral sampling, where
-  ``condition`` (a partial image with NaN for the unknown pixels) asks for completion.
+Every model is an :class:`~course.models.base.AutoregressiveModel` (the course's one model
+contract, in ``base.py``): ``log_prob(x) -> Tensor[batch]`` in nats, ``logits(x)`` for all
+conditionals, ``ordering()``, and ``sample(num_samples, generator=None, condition=None)``
+by the one ancestral sampler, where ``condition`` (a partial image with NaN for the unknown
+pixels) asks for completion. Importing this package registers every family in
+:data:`REGISTRY`, which the contract test runs over.
 
 Models live on ``course.device()`` when the caller moves them there; none calls
-``.cuda()``.
+``.cuda()``. ``counting.py`` holds the reference parameter counts of topic 01.
 """
 
+from course.models.base import REGISTRY, AutoregressiveModel, Family, register
 from course.models.fvsbn import FVSBN
 from course.models.made import MADE, MaskedLinear
 from course.models.nade import NADE, UntiedNADE
 
-__all__ = ["FVSBN", "MADE", "NADE", "MaskedLinear", "UntiedNADE"]
+__all__ = [
+    "FVSBN",
+    "MADE",
+    "NADE",
+    "REGISTRY",
+    "AutoregressiveModel",
+    "Family",
+    "MaskedLinear",
+    "UntiedNADE",
+    "register",
+]

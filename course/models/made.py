@@ -23,20 +23,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course.models.fvsbn import (
-    bernoulli_log_prob,
-    clamp_known,
-    complete_conditioning,
-    uniform,
-)
+from course.models.base import AutoregressiveModel, randomize_, register
+from course.numeric import to_numpy
 
-__all__ = ["MADE", "MaskedLinear", "hidden_degrees", "masks_from_degrees"]
+__all__ = [
+    "COMPARISONS",
+    "MADE",
+    "ORDERINGS",
+    "MaskedLinear",
+    "connectivity",
+    "hidden_degrees",
+    "made_degrees",
+    "masks_from_degrees",
+    "path_edges",
+]
+
+ORDERINGS = ("natural", "random", "agnostic")
 
 
 def hidden_degrees(
@@ -58,19 +67,102 @@ def hidden_degrees(
     return degrees
 
 
-def masks_from_degrees(input_degrees: np.ndarray, hidden: Sequence[np.ndarray]) -> list[np.ndarray]:
+COMPARISONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    ">=": np.greater_equal,
+    ">": np.greater,
+    "<=": np.less_equal,
+    "<": np.less,
+}
+
+
+def masks_from_degrees(
+    input_degrees: np.ndarray,
+    hidden: Sequence[np.ndarray],
+    *,
+    hidden_cmp: str = ">=",
+    output_cmp: str = ">",
+) -> list[np.ndarray]:
     """MADE masks, one per layer, shape (out_features, in_features), float 0/1.
 
-    Hidden layers connect when the unit's degree is >= the input's degree; the output
-    layer connects output i to unit k when degree(i) > degree(k).
+    Hidden layers connect when the unit's degree is >= the input's degree (eq. 12); the
+    output layer connects output i to unit k when degree(i) > degree(k) (eq. 15). Other
+    comparisons build the classic mistakes, for figures and for naming a student's bug:
+    ``output_cmp=">="`` lets output i see input i through the hidden units;
+    ``hidden_cmp=">"`` drops connections.
     """
+    for cmp in (hidden_cmp, output_cmp):
+        if cmp not in COMPARISONS:
+            raise ValueError(f"comparison must be one of {list(COMPARISONS)}, got {cmp!r}")
     masks = []
     previous = np.asarray(input_degrees)
     for layer in hidden:
-        masks.append((layer[:, None] >= previous[None, :]).astype(np.float32))
+        layer = np.asarray(layer)
+        masks.append(COMPARISONS[hidden_cmp](layer[:, None], previous[None, :]))
         previous = layer
-    masks.append((np.asarray(input_degrees)[:, None] > previous[None, :]).astype(np.float32))
-    return masks
+    masks.append(COMPARISONS[output_cmp](np.asarray(input_degrees)[:, None], previous[None, :]))
+    return [mask.astype(np.float32) for mask in masks]
+
+
+def made_degrees(
+    n: int,
+    hidden_sizes: Sequence[int],
+    ordering: str = "natural",
+    seed: int = 0,
+    index: int = 0,
+    num_masks: int = 1,
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """The ordering and degrees of mask set ``index``: ``(order, input_degrees, hidden)``.
+
+    ``order`` lists the variables in generation order (``order[0]`` first). ``ordering``:
+    ``"natural"`` (0..n-1), ``"random"`` (one permutation drawn from ``seed``, the same for
+    every mask set) or ``"agnostic"`` (a new permutation for every mask set). Mask set
+    ``index`` (modulo ``num_masks``) draws from ``np.random.default_rng([seed, index])``:
+    this is the one seeding of the course, used by :class:`MADE` and its figures.
+    """
+    if ordering not in ORDERINGS:
+        raise ValueError(f"ordering must be one of {', '.join(map(repr, ORDERINGS))}, "
+                         f"got {ordering!r}")
+    rng = np.random.default_rng([seed, index % num_masks])
+    if ordering == "natural":
+        order = np.arange(n)
+    elif ordering == "random":
+        order = np.random.default_rng([seed, 10**6]).permutation(n)
+    else:
+        order = rng.permutation(n)
+    in_degrees = np.empty(n, dtype=np.int64)
+    in_degrees[order] = np.arange(n)
+    return order, in_degrees, hidden_degrees(n, hidden_sizes, in_degrees, rng)
+
+
+def connectivity(masks: Sequence[Any]) -> np.ndarray:
+    """Number of paths from input j to output i, ``masks[-1] @ ... @ masks[0]``, (n_out, n_in).
+
+    With generic weights output i depends on input j exactly when this is nonzero.
+    """
+    arrays = [to_numpy(m) != 0 for m in masks]
+    paths = arrays[0].astype(np.int64)
+    for mask in arrays[1:]:
+        paths = mask.astype(np.int64) @ paths
+    return paths
+
+
+def path_edges(masks: Sequence[Any], source: int, target: int) -> list[np.ndarray]:
+    """Edges lying on some path from input ``source`` to output ``target``.
+
+    Returns one boolean array per mask, shaped like it: entry [b, a] of layer k is True
+    when the edge from unit a of layer k to unit b of layer k + 1 is on such a path.
+    All are False when no path exists (``connectivity(masks)[target, source] == 0``).
+    """
+    arrays = [to_numpy(m) != 0 for m in masks]
+    forward = [np.zeros(arrays[0].shape[1], dtype=bool)]
+    forward[0][source] = True
+    for mask in arrays:
+        forward.append((mask & forward[-1][None, :]).any(axis=1))
+    backward = [np.zeros(arrays[-1].shape[0], dtype=bool)]
+    backward[0][target] = True
+    for mask in reversed(arrays):
+        backward.insert(0, (mask & backward[0][:, None]).any(axis=0))
+    return [mask & backward[k + 1][:, None] & forward[k][None, :] for k, mask in enumerate(arrays)]
 
 
 class MaskedLinear(nn.Linear):
@@ -92,7 +184,7 @@ class MaskedLinear(nn.Linear):
         return F.linear(x, self.weight * self.mask, self.bias)
 
 
-class MADE(nn.Module):
+class MADE(AutoregressiveModel):
     """Binary MADE with any list of hidden sizes (ReLU), several masks and orderings.
 
     Args:
@@ -113,7 +205,7 @@ class MADE(nn.Module):
         seed: int = 0,
     ) -> None:
         super().__init__()
-        if ordering not in ("natural", "random", "agnostic"):
+        if ordering not in ORDERINGS:
             raise ValueError(
                 f"ordering must be 'natural', 'random' or 'agnostic', got {ordering!r}"
             )
@@ -130,20 +222,11 @@ class MADE(nn.Module):
         self.set_mask(0)
 
     def mask_set(self, index: int) -> tuple[np.ndarray, list[np.ndarray]]:
-        """The ordering and hidden degrees of mask set ``index`` (deterministic)."""
-        rng = np.random.default_rng([self.seed, index % self.num_masks])
-        if self.ordering_mode == "natural":
-            order = np.arange(self.n)
-        elif self.ordering_mode == "random":
-            order = np.random.default_rng([self.seed, 10**6]).permutation(self.n)
-        else:
-            order = rng.permutation(self.n)
-        input_degrees = np.empty(self.n, dtype=np.int64)
-        input_degrees[order] = np.arange(self.n)
-        return order, [
-            input_degrees,
-            *hidden_degrees(self.n, self.hidden_sizes, input_degrees, rng),
-        ]
+        """The ordering and degrees (input, then hidden) of mask set ``index``."""
+        order, input_degrees, hidden = made_degrees(
+            self.n, self.hidden_sizes, self.ordering_mode, self.seed, index, self.num_masks
+        )
+        return order, [input_degrees, *hidden]
 
     def set_mask(self, index: int) -> None:
         """Install the masks of mask set ``index`` (modulo ``num_masks``)."""
@@ -170,13 +253,9 @@ class MADE(nn.Module):
             h = F.relu(layer(h))
         return self.layers[-1](h)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.logits(x)
-
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x) in nats under the current mask set, shape (B,)."""
-        x = x.to(self.layers[0].weight.dtype)
-        return bernoulli_log_prob(self.logits(x), x)
+    def ordering(self) -> list[int]:
+        """The generation order of the current mask set."""
+        return self.order.tolist()
 
     @torch.no_grad()
     def log_prob_ensemble(self, x: torch.Tensor, num_masks: int | None = None) -> torch.Tensor:
@@ -197,20 +276,13 @@ class MADE(nn.Module):
         finally:
             self.set_mask(current)
 
-    @torch.no_grad()
-    def sample(
-        self,
-        num_samples: int,
-        generator: torch.Generator | None = None,
-        condition: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """Ancestral sampling under the current mask set: n passes, in its ordering."""
-        dev = self.layers[0].weight.device
-        dtype = self.layers[0].weight.dtype
-        values, known = complete_conditioning(condition, num_samples, self.n)
-        x = torch.zeros(num_samples, self.n, device=dev, dtype=dtype)
-        for i in self.order.tolist():
-            p = torch.sigmoid(self.logits(x)[:, i])
-            x_i = (uniform(num_samples, generator, dev) < p).to(dtype)
-            x[:, i] = clamp_known(x_i, values, known, i)
-        return x
+
+@register("made", MADE, "Germain et al. (2015)")
+def _example(n: int, seed: int) -> MADE:
+    return randomize_(MADE(n, [12, 12], seed=seed), seed, scale=0.4)
+
+
+@register("made-random-order", MADE, "Germain et al. (2015), Section 4.2")
+def _random_order_example(n: int, seed: int) -> MADE:
+    return randomize_(MADE(n, [12], num_masks=3, ordering="agnostic", seed=seed), seed,
+                      scale=0.6)

@@ -9,7 +9,8 @@ AISTATS, eqs. (2)-(3) and Algorithm 1. For binary x with d hidden units::
 Because W is shared, the pre-activations obey a_1 = c, a_{i+1} = a_i + W[:, i] x_i, so
 log p(x) costs O(nd) instead of the O(n^2 d) of computing every h_i from scratch.
 :meth:`NADE.log_prob_sequential` is that recurrence as an explicit loop;
-:meth:`NADE.log_prob` runs the same recurrence as one cumulative sum over i.
+:meth:`NADE.log_prob` runs the same recurrence as one cumulative sum over i, and sampling
+carries the running pre-activation from one variable to the next.
 
 With ``num_values = K > 2`` the model is categorical (e.g. MNIST at 2 or 4 bits per
 pixel): x_i in {0, ..., K-1} enters through an embedding W[:, i, x_i] (a one-hot input),
@@ -18,26 +19,30 @@ layers of Uria et al. (2016), "Neural Autoregressive Distribution Estimation", J
 Section 5.
 
 :class:`UntiedNADE` gives every conditional its own A_i, c_i (no sharing): the same
-functional form with n(n-1)d/2 input weights, for comparing with weight tying.
+functional form with n(n-1)d/2 input weights, for comparing with weight tying;
+:meth:`NADE.untied` builds the untied model that computes the same distribution.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course.models.fvsbn import (
+from course.models.base import (
+    AutoregressiveModel,
     bernoulli_log_prob,
-    clamp_known,
-    complete_conditioning,
-    uniform,
+    categorical_log_prob,
+    randomize_,
+    register,
 )
 
 __all__ = ["NADE", "UntiedNADE"]
 
 
-class NADE(nn.Module):
+class NADE(AutoregressiveModel):
     """Tied NADE over ``n`` variables with ``d`` hidden units and ``num_values`` values.
 
     Parameters: ``W`` (d, n) for binary or (d, n, K) for categorical inputs, ``c`` (d),
@@ -88,32 +93,20 @@ class NADE(nn.Module):
         return (h * self.V[i]).sum(-1) + self.b[i]
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of every conditional: (B, n), or (B, n, K) when categorical."""
-        return self._output(self.hidden(x))
+        """Logits of every conditional: (B, n), or (B, n, K) when categorical.
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.logits(x)
+        The recurrence as one cumulative sum, the form to train with: one autograd node
+        per operation, where the loop of :meth:`log_prob_sequential` makes n small steps
+        (5x slower to train the lecture's NADE on a CPU). For evaluating a large batch on
+        a CPU the loop is faster: it keeps a (B, d) tensor in cache instead of writing
+        B n d pre-activations to memory (``python -m course.bench``).
+        """
+        return self._output(self.hidden(x))
 
     def _log_likelihood(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         if self.categorical:
-            log_p = F.log_softmax(logits, dim=-1)
-            return log_p.gather(-1, x.long().unsqueeze(-1)).squeeze(-1).sum(-1)
+            return categorical_log_prob(logits, x)
         return bernoulli_log_prob(logits, x.to(logits.dtype))
-
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x) in nats, shape (B,), in O(nd) per example, by one cumulative sum.
-
-        The form to train with: one autograd node per operation, where the loop of
-        :meth:`log_prob_sequential` makes n small steps (5x slower to train the lecture's
-        NADE on a CPU). For evaluating a large batch on a CPU, the loop is faster: it keeps
-        a (B, d) tensor in cache instead of writing B n d pre-activations to memory
-        (``python -m course.bench``: n=784, d=500, B=100: 0.12 s versus 0.42 s).
-        """
-        return self._log_likelihood(self.logits(x), x)
-
-    def log_prob_vectorized(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x) through one cumulative sum over i: the GPU-friendly O(nd) form."""
-        return self._log_likelihood(self.logits(x), x)
 
     def log_prob_sequential(self, x: torch.Tensor) -> torch.Tensor:
         """log p(x) by the explicit recurrence a_{i+1} = a_i + W[:, i] x_i (Algorithm 1)."""
@@ -136,36 +129,35 @@ class NADE(nn.Module):
             total = total + bernoulli_log_prob(self._output(h, i).unsqueeze(1), x[:, i : i + 1])
         return total
 
-    @torch.no_grad()
-    def sample(
-        self,
-        num_samples: int,
-        generator: torch.Generator | None = None,
-        condition: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """Ancestral sampling in O(nd) per sample, shape (num_samples, n).
+    # sampling in O(nd) per sample: the running pre-activation a_i is the state
 
-        Values are 0/1 (binary) or 0..K-1 (categorical), as floats. ``condition``
-        (NaN = unknown) fixes known entries; a known prefix gives exact completion.
+    def init_state(self, num_samples: int) -> torch.Tensor:
+        return self.c.expand(num_samples, self.d)
+
+    def next_logits(self, x: torch.Tensor, i: int, state: Any) -> tuple[torch.Tensor, Any]:
+        return self._output(torch.sigmoid(state), i), state
+
+    def advance(self, x: torch.Tensor, i: int, state: Any) -> Any:
+        return state + self._column_contribution(x[:, i], i)
+
+    def untied(self) -> UntiedNADE:
+        """The :class:`UntiedNADE` with A_i = W and c_i = c for every i: the same distribution.
+
+        Its ``log_prob`` computes every h_i from scratch (O(n^2 d)), the tied one reuses the
+        running pre-activation (O(nd)); comparing their run times shows what tying buys.
         """
-        dev = self.W.device
-        values, known = complete_conditioning(condition, num_samples, self.n)
-        x = torch.zeros(num_samples, self.n, device=dev, dtype=self.W.dtype)
-        a = self.c.expand(num_samples, self.d).clone()
-        for i in range(self.n):
-            logits_i = self._output(torch.sigmoid(a), i)
-            if self.categorical:
-                u = uniform(num_samples, generator, dev).unsqueeze(-1)
-                cdf = torch.cumsum(torch.softmax(logits_i, -1), -1)
-                x_i = (u > cdf[:, :-1]).sum(-1).to(x.dtype)
-            else:
-                x_i = (uniform(num_samples, generator, dev) < torch.sigmoid(logits_i)).to(x.dtype)
-            x[:, i] = clamp_known(x_i, values, known, i)
-            a = a + self._column_contribution(x_i, i)
-        return x
+        if self.categorical:
+            raise ValueError("untied() supports binary NADEs only (num_values = 2)")
+        untied = UntiedNADE(self.n, self.d).to(self.W.dtype)
+        with torch.no_grad():
+            untied.A.copy_(self.W.detach().unsqueeze(0).expand(self.n, -1, -1))
+            untied.c.copy_(self.c.detach().expand(self.n, -1))
+            untied.V.copy_(self.V.detach())
+            untied.b.copy_(self.b.detach())
+        return untied.to(self.W.device)
 
 
-class UntiedNADE(nn.Module):
+class UntiedNADE(AutoregressiveModel):
     """Binary NADE without weight sharing: conditional i has its own A_i, c_i, V_i, b_i.
 
     Stored as one masked tensor ``A`` (n, d, n) whose slice ``A[i]`` may only read
@@ -189,28 +181,21 @@ class UntiedNADE(nn.Module):
         h = torch.sigmoid(torch.einsum("idj,bj->bid", self.A * self.mask, x) + self.c)
         return (h * self.V).sum(-1) + self.b
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.logits(x)
+    def next_logits(self, x: torch.Tensor, i: int, state: None) -> tuple[torch.Tensor, None]:
+        h = torch.sigmoid(x @ (self.A[i] * self.mask[i]).T + self.c[i])
+        return h @ self.V[i] + self.b[i], state
 
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x) in nats, shape (B,)."""
-        return bernoulli_log_prob(self.logits(x), x.to(self.A.dtype))
 
-    @torch.no_grad()
-    def sample(
-        self,
-        num_samples: int,
-        generator: torch.Generator | None = None,
-        condition: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """Ancestral sampling, shape (num_samples, n)."""
-        dev = self.A.device
-        values, known = complete_conditioning(condition, num_samples, self.n)
-        x = torch.zeros(num_samples, self.n, device=dev, dtype=self.A.dtype)
-        weights = self.A * self.mask
-        for i in range(self.n):
-            h = torch.sigmoid(x @ weights[i].T + self.c[i])
-            p = torch.sigmoid(h @ self.V[i] + self.b[i])
-            x_i = (uniform(num_samples, generator, dev) < p).to(x.dtype)
-            x[:, i] = clamp_known(x_i, values, known, i)
-        return x
+@register("nade", NADE, "Larochelle & Murray (2011)")
+def _binary_example(n: int, seed: int) -> NADE:
+    return randomize_(NADE(n, 5), seed, scale=0.8)
+
+
+@register("nade-categorical", NADE, "Uria et al. (2016), Section 5", max_n=3)
+def _categorical_example(n: int, seed: int) -> NADE:
+    return randomize_(NADE(n, 4, num_values=3), seed, scale=0.8)
+
+
+@register("nade-untied", UntiedNADE, "Larochelle & Murray (2011)")
+def _untied_example(n: int, seed: int) -> UntiedNADE:
+    return randomize_(UntiedNADE(n, 4), seed)

@@ -1,51 +1,35 @@
-"""NADE made visible and testable: parameters in and out of the reference, weight sharing.
+"""NADE in the tests: parameters in and out of the reference, and named mistakes.
 
 Larochelle & Murray (2011), "The Neural Autoregressive Distribution Estimator", AISTATS,
 eqs. (2)-(3): h_i = sigmoid(W[:, <i] x_<i + c) and p(x_i = 1 | x_<i) = sigmoid(b_i + V_i h_i).
-Every conditional reads a *slice* of the same W (weight tying); an untied model gives
-conditional i its own matrix A_i instead.
 
 - :func:`nade_from_numpy` builds :class:`course.models.NADE` holding given arrays, and
   :func:`to_reference` copies the ``W, c, V, b`` of a NADE written by a student into it, so
   that tests evaluate a student's parameters with the reference's ``log_prob``;
 - :func:`random_nade_params` draws test parameters, :func:`load_params` copies them into
-  a student's module, and :func:`check_log_prob` compares log-likelihoods with the
-  reference and names the classic mistakes (a mean instead of a sum, a flipped sign, bits
-  instead of nats, an unstable log-sigmoid);
-- :func:`untie` turns a tied NADE into the :class:`course.models.UntiedNADE` that computes
-  the same distribution with every A_i = W (the O(n^2 d) "from scratch" computation);
-- :func:`logit_of_means` gives the bias that makes a model start as independent pixels;
-- :func:`all_states` and :func:`check_categorical_distribution` enumerate the K^n states
-  of a tiny categorical model (``course.checks.check_distribution`` covers K = 2);
-- :func:`plot_weight_sharing` draws the untied A_i next to the tied slices W[:, <i],
-  coloured so that one colour is one number.
+  a student's module;
+- :func:`check_log_prob` compares log-likelihoods with the reference and names the
+  classic mistakes (a mean instead of a sum, a flipped sign, bits instead of nats, an
+  unstable log-sigmoid).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.colors import hsv_to_rgb
-from matplotlib.figure import Figure
 
-from course.checks import CheckFailure, all_states, assert_close, check_distribution
-from course.models import NADE, UntiedNADE
+from course.checks.core import CheckFailure, assert_close
+from course.models import NADE
+from course.numeric import to_numpy
 
 __all__ = [
-    "all_states",
-    "check_categorical_distribution",
     "check_log_prob",
     "load_params",
-    "logit_of_means",
     "nade_from_numpy",
-    "plot_weight_sharing",
     "random_nade_params",
     "to_reference",
-    "untie",
 ]
 
 
@@ -128,7 +112,7 @@ def load_params(module: torch.nn.Module, W: Any, c: Any, V: Any, b: Any) -> torc
     """
     for name, value in zip("WcVb", (W, c, V, b), strict=True):
         target = getattr(module, name, None)
-        value = np.asarray(_numpy(value))
+        value = np.asarray(to_numpy(value))
         if not isinstance(target, torch.Tensor):
             raise CheckFailure(
                 f"The module has no tensor attribute {name}: store the parameters as "
@@ -162,8 +146,8 @@ def check_log_prob(
     reports the first differing example with ``hint``. Raises
     :class:`course.checks.CheckFailure`.
     """
-    got_arr = np.asarray(_numpy(got), dtype=np.float64)
-    expected_arr = np.asarray(_numpy(expected), dtype=np.float64)
+    got_arr = np.asarray(to_numpy(got), dtype=np.float64)
+    expected_arr = np.asarray(to_numpy(expected), dtype=np.float64)
     if got_arr.shape != expected_arr.shape:
         why = (
             " It looks like one value per dimension: sum over the dimensions (axis 1)."
@@ -200,114 +184,3 @@ def check_log_prob(
             if applies and np.abs(expected_arr).max() > 1e-6 and close(candidate):
                 raise CheckFailure(f"{name} {why}")
     assert_close(got_arr, expected_arr, name, rtol=rtol, atol=atol, hint=hint)
-
-
-def untie(model: NADE) -> UntiedNADE:
-    """The :class:`UntiedNADE` with A_i = W and c_i = c for every i: the same distribution.
-
-    Its ``log_prob`` computes every h_i from scratch (O(n^2 d)), the tied one reuses the
-    running pre-activation (O(nd)); comparing their run times shows what tying buys.
-    """
-    if model.categorical:
-        raise ValueError("untie supports binary NADEs only (num_values = 2)")
-    untied = UntiedNADE(model.n, model.d).to(model.W.dtype)
-    with torch.no_grad():
-        untied.A.copy_(model.W.detach().unsqueeze(0).expand(model.n, -1, -1))
-        untied.c.copy_(model.c.detach().expand(model.n, -1))
-        untied.V.copy_(model.V.detach())
-        untied.b.copy_(model.b.detach())
-    return untied.to(model.W.device)
-
-
-def logit_of_means(x: Any, eps: float = 1e-3) -> np.ndarray:
-    """log(p / (1 - p)) of every column's mean p, clipped to [eps, 1 - eps]: shape (n,).
-
-    With zero weights this bias makes a model start as independent Bernoulli pixels that
-    match the data's marginals; the clipping keeps never-inked border pixels finite.
-    """
-    p = np.clip(np.asarray(x, dtype=np.float64).mean(axis=0), eps, 1 - eps)
-    return np.log(p) - np.log1p(-p)
-
-
-def check_categorical_distribution(
-    log_prob: Callable[[np.ndarray], Any],
-    n: int,
-    k: int,
-    *,
-    expected_log_prob: Callable[[np.ndarray], Any] | None = None,
-    name: str = "log_prob",
-    atol: float = 1e-6,
-) -> np.ndarray:
-    """:func:`course.checks.check_distribution` over all ``k**n`` states (int64 input).
-
-    Kept under this name for the assignment's tests; returns the probabilities in the
-    order of :func:`course.checks.all_states`.
-    """
-    return check_distribution(
-        log_prob, n, num_values=k, expected_log_prob=expected_log_prob, name=name, atol=atol
-    )
-
-
-def _numpy(value: Any) -> np.ndarray:
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    return np.asarray(value)
-
-
-def _colours(count: int, rng: np.random.Generator) -> np.ndarray:
-    """``count`` random, clearly saturated RGB colours."""
-    hsv = np.stack(
-        [rng.random(count), 0.45 + 0.5 * rng.random(count), 0.6 + 0.4 * rng.random(count)], 1
-    )
-    return hsv_to_rgb(hsv)
-
-
-def plot_weight_sharing(n: int = 5, d: int = 3, seed: int = 0) -> Figure:
-    """Which input weights the n conditionals use, untied (left) and tied (middle, right).
-
-    Row block i is the d x n matrix that computes h_i from x (light grey: inputs j >= i,
-    which h_i may not read). One colour is one number: untied, every block holds its own
-    numbers (n(n-1)d/2 of them); tied, block i is the slice W[:, <i] of one d x n matrix,
-    so every colour repeats down the blocks, and W's last column is never read.
-    """
-    rng = np.random.default_rng(seed)
-    untied_colours = _colours(n * d * n, rng).reshape(n, d, n, 3)
-    tied_colours = _colours(d * n, rng).reshape(d, n, 3)
-    height = n * d + (n - 1)  # one blank row between blocks
-    untied = np.ones((height, n, 3))
-    tied = np.ones((height, n, 3))
-    for i in range(n):
-        top = i * (d + 1)
-        untied[top : top + d] = tied[top : top + d] = 0.93  # light grey: may not be read
-        untied[top : top + d, :i] = untied_colours[i, :, :i]
-        tied[top : top + d, :i] = tied_colours[:, :i]
-    fig, axes = plt.subplots(
-        1, 3, figsize=(9, 0.35 * height + 1.2), gridspec_kw={"width_ratios": [1, 1, 1]}
-    )
-    untied_count = n * (n - 1) * d // 2
-    panels = [
-        (axes[0], untied, f"untied: $A_i$ per conditional\n{untied_count} input weights"),
-        (axes[1], tied, f"tied: $W[:, {{<}}i]$ slices\n{d * (n - 1)} input weights"),
-    ]
-    for ax, image, title in panels:
-        ax.imshow(image, interpolation="nearest", aspect="equal")
-        ax.set_title(title, fontsize=10)
-        ax.set_xticks(range(n))
-        ax.set_xticklabels([f"$x_{j}$" for j in range(n)])
-        ax.set_yticks([i * (d + 1) + (d - 1) / 2 for i in range(n)])
-        ax.set_yticklabels([f"$h_{i}$" for i in range(n)])
-        ax.tick_params(length=0)
-        for spine in ax.spines.values():
-            spine.set_visible(False)
-    shared = np.ones((d, n, 3))
-    shared[:, : n - 1] = tied_colours[:, : n - 1]
-    shared[:, n - 1] = 0.85  # grey: x_{n-1} is nobody's input
-    axes[2].imshow(shared, interpolation="nearest", aspect="equal")
-    axes[2].set_title(f"the stored W (d={d}, n={n})\nlast column never read", fontsize=10)
-    axes[2].set_xticks(range(n))
-    axes[2].set_xticklabels([f"$x_{j}$" for j in range(n)])
-    axes[2].set_yticks(range(d))
-    axes[2].set_yticklabels([f"unit {k}" for k in range(d)])
-    axes[2].tick_params(length=0)
-    fig.tight_layout()
-    return fig

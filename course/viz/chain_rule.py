@@ -1,19 +1,57 @@
-"""ipywidgets demos for lectures.
+"""Topic 01 figures: what each factorization of a joint costs in parameters.
 
-Every widget builder returns the widget (so a notebook's last line displays it) and
-returns ``None`` while nbgrader executes a notebook (``NBGRADER_EXECUTION`` is set):
-nobody watches a widget during grading.
+:func:`plot_param_counts` draws exact counts (Python ints of any size) as log-scale bars;
+:func:`param_count_explorer` is lecture 01's widget: sliders for n, k, the Markov order, the
+NADE width and the number of latent states, sized for a classroom projector.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
-from course import counting, in_autograder
-from course.viz import plot_param_counts
+from course import in_autograder
+from course.checks.counts import format_count
+from course.models import counting
 
-__all__ = ["factorization_counts", "param_count_explorer"]
+__all__ = ["factorization_counts", "param_count_explorer", "plot_param_counts"]
+
+#: Widget layout for a projector: long sliders (a 1-pixel step is about one unit of a
+#: range up to 1000) and labels that are never cut.
+SLIDER_LAYOUT = {"width": "640px"}
+LABEL_STYLE = {"description_width": "150px"}
+
+
+def plot_param_counts(counts: Mapping[str, int], ax: Axes | None = None, title: str = "") -> Axes:
+    """Horizontal bars of parameter counts on a log scale, each labelled with its value.
+
+    Counts are exact Python ints that may exceed any float (256**784 has 1,889 digits),
+    so bars have length log10(count), computed exactly by ``math.log10`` on the int, and
+    the axis is labelled in powers of ten.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.5 * len(counts) + 1))
+    names = list(counts)
+    exponents = [math.log10(max(int(counts[name]), 1)) for name in names]
+    bars = ax.barh(names, exponents, color="tab:blue")
+    ax.invert_yaxis()
+    ax.set_xlabel("free parameters (log10 scale)")
+    top = max(max(exponents), 1.0)
+    for bar, name in zip(bars, names, strict=True):
+        label = format_count(int(counts[name]))
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {label}", va="center")
+    ax.set_xlim(0, top * 1.3)  # room for the labels right of the longest bar
+    ticks = [t for t in MaxNLocator(nbins=6, integer=True).tick_values(0, top) if 0 <= t <= top]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"$10^{{{int(t)}}}$" for t in ticks])
+    if title:
+        ax.set_title(title)
+    return ax
 
 
 def factorization_counts(n: int, k: int, m: int, d: int, latent: int) -> dict[str, int]:
@@ -48,9 +86,9 @@ def param_count_explorer(
         "d": widgets.IntSlider(value=d, min=1, max=1000, description="NADE hidden d"),
         "latent": widgets.IntSlider(value=latent, min=1, max=100, description="latent |h|"),
     }
-    style = {"description_width": "120px"}
     for slider in sliders.values():
-        slider.style = style
+        slider.style = LABEL_STYLE
+        slider.layout = widgets.Layout(**SLIDER_LAYOUT)
         slider.continuous_update = False
     output = widgets.Output()
 

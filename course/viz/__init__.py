@@ -1,0 +1,28 @@
+"""Figures and widgets: generic ones here, one module per topic for its lecture figures.
+
+- ``images``: image grids, conditional maps, training curves, masks, weight rows;
+- ``chain_rule`` (topic 01): parameter counts and the count explorer widget;
+- ``nade`` (topic 03): weight sharing;
+- ``made`` (topic 04): masks, the connectivity graph and the mask explorer widget.
+
+Every widget builder returns ``None`` while nbgrader executes a notebook
+(``NBGRADER_EXECUTION`` is set): nobody watches a widget during grading.
+"""
+
+from course.viz.images import (
+    image_grid,
+    plot_conditionals,
+    plot_curves,
+    plot_mask,
+    plot_weight_rows,
+    show_images,
+)
+
+__all__ = [
+    "image_grid",
+    "plot_conditionals",
+    "plot_curves",
+    "plot_mask",
+    "plot_weight_rows",
+    "show_images",
+]
