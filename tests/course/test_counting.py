@@ -7,7 +7,7 @@ import itertools
 import pytest
 import torch
 
-from course import counting
+from course.models import counting
 
 
 def _tables_count(n: int, k: int, parents: list[int]) -> int:

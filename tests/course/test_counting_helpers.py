@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course.checks import CheckFailure
-from course.counting import check_count, count_joint_table, format_count
+from course.checks import CheckFailure, check_count, format_count
+from course.models.counting import count_joint_table
 
 
 @pytest.mark.parametrize(

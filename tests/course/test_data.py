@@ -21,6 +21,9 @@ import torch
 
 import course
 from course import data
+from course.data import __main__ as data_cli
+from course.data import mnist as data_mnist
+from course.numeric import to_tensor
 
 # SHA-256 of images.tobytes() + labels.tobytes() of the fixed offline split. If this
 # changes, every seeded result in the course changes: do it only on purpose.
@@ -182,7 +185,7 @@ def test_stochastic_seed_controls_the_sample() -> None:
 def test_binarize_blocks_give_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
     values = np.random.default_rng(5).integers(0, 256, size=(7, 11), dtype=np.uint8)
     whole = data.binarize(values, "stochastic", seed=3, scale=255.0)
-    monkeypatch.setattr(data, "_BLOCK", 10)
+    monkeypatch.setattr(data_mnist, "_BLOCK", 10)
     np.testing.assert_array_equal(data.binarize(values, "stochastic", seed=3, scale=255.0), whole)
     np.testing.assert_array_equal(
         data.binarize(values, "threshold", scale=255.0), (values / 255 > 0.5).astype(np.float32)
@@ -499,7 +502,7 @@ def test_default_mirrors_and_checksums() -> None:
 
 def test_to_tensor() -> None:
     array = data.binarized_mnist("test")[:3]
-    tensor = data.to_tensor(array)
+    tensor = to_tensor(array)
     assert tensor.dtype == torch.float32 and tensor.device == course.device()
     assert tuple(tensor.shape) == (3, 784)
     np.testing.assert_array_equal(tensor.cpu().numpy(), array)
@@ -509,18 +512,18 @@ def test_to_tensor() -> None:
     frozen.flags.writeable = False
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # stderr output zeroes an nbgrader cell
-        assert data.to_tensor(frozen, device="cpu").tolist() == [0.0, 1.0, 2.0, 3.0]
-    doubled = data.to_tensor(torch.arange(3, dtype=torch.float64), device="cpu")
+        assert to_tensor(frozen, device="cpu").tolist() == [0.0, 1.0, 2.0, 3.0]
+    doubled = to_tensor(torch.arange(3, dtype=torch.float64), device="cpu")
     assert doubled.dtype == torch.float32 and doubled.device.type == "cpu"
 
 
 def test_info_command(tmp_path: Path, tiny_mnist, capsys: pytest.CaptureFixture[str]) -> None:
-    assert data.main(["info", "--dir", str(tmp_path / "nothing")]) == 0
+    assert data_cli.main(["info", "--dir", str(tmp_path / "nothing")]) == 0
     out = capsys.readouterr().out
     assert "5,000" in out and "train-images-idx3-ubyte.gz: missing" in out
     assert "python -m course.data download" in out
     folder, _, _ = tiny_mnist  # right names, wrong contents for the real checksums
-    report = data.data_info(folder)
+    report = data_cli.data_info(folder)
     assert "t10k-images-idx3-ubyte.gz: BAD CHECKSUM" in report
 
 
@@ -528,7 +531,7 @@ def test_download_command_reports_failure(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The autouse fixture makes urlopen fail, so every mirror fails: exit status 1.
-    assert data.main(["download", "--dir", str(tmp_path)]) == 1
+    assert data_cli.main(["download", "--dir", str(tmp_path)]) == 1
     captured = capsys.readouterr()
     assert "Could not download train-images-idx3-ubyte.gz" in captured.err
     assert list(tmp_path.iterdir()) == []

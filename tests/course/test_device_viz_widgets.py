@@ -11,7 +11,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import course  # noqa: E402
-from course import viz, widgets  # noqa: E402
+from course import viz  # noqa: E402
+from course.viz import chain_rule  # noqa: E402
 
 
 def test_device_defaults_to_cuda_when_available(monkeypatch) -> None:
@@ -55,9 +56,14 @@ def test_image_grid_places_each_image() -> None:
 
 
 def test_plots_draw_what_they_are_given() -> None:
-    ax = viz.plot_param_counts({"a": 10, "b": 256**784 - 1})
+    ax = chain_rule.plot_param_counts({"a": 10, "b": 256**784 - 1})
     widths = [bar.get_width() for bar in ax.patches]
     assert widths[0] == pytest.approx(1.0) and widths[1] == pytest.approx(784 * np.log10(256))
+    ticks = ax.get_xticks()
+    assert all(float(t).is_integer() for t in ticks) and max(ticks) <= max(widths)
+    assert ax.get_xlim()[1] <= 1.3 * max(widths) + 1e-9
+    ax = chain_rule.plot_param_counts({"n = 1": 1, "two": 2})  # tiny counts: whole powers
+    assert [float(t) for t in ax.get_xticks()] == [0.0, 1.0]
     ax = viz.plot_curves({"train": [3.0, 2.0], "test": [3.5, 2.5]})
     assert [line.get_label() for line in ax.get_lines()] == ["train", "test"]
     fig = viz.plot_conditionals(np.zeros(16), np.full(16, 0.3))
@@ -67,15 +73,29 @@ def test_plots_draw_what_they_are_given() -> None:
 
 
 def test_factorization_counts_and_widget(monkeypatch) -> None:
-    counts = widgets.factorization_counts(n=10, k=2, m=2, d=5, latent=3)
+    counts = chain_rule.factorization_counts(n=10, k=2, m=2, d=5, latent=3)
     assert counts["full joint table"] == 2**10 - 1
     assert counts["FVSBN (logistic)"] == 55
-    assert "FVSBN (logistic)" not in widgets.factorization_counts(10, 3, 1, 5, 3)
+    assert "FVSBN (logistic)" not in chain_rule.factorization_counts(10, 3, 1, 5, 3)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    box = widgets.param_count_explorer(n=20)
-    assert box is not None
+    drawn = []
+    real_plot = chain_rule.plot_param_counts
+    monkeypatch.setattr(chain_rule, "plot_param_counts",
+                        lambda counts, **kw: drawn.append(counts) or real_plot(counts, **kw))
+    box = chain_rule.param_count_explorer(n=20)
+    sliders = box.children[0].children[0].children
+    assert [s.description for s in sliders] == [
+        "n variables", "k values", "Markov order m", "NADE hidden d", "latent |h|"]
+    # projector-sized: a slider over 1..1000 is hundreds of pixels wide, labels not cut
+    assert all(s.layout.width == "640px" for s in sliders)
+    assert all(s.style.description_width == "150px" for s in sliders)
+    assert len(drawn) == 1 and drawn[0]["full joint table"] == 2**20 - 1
+    assert "FVSBN (logistic)" in drawn[0]
+    sliders[1].value = 3  # k = 3: FVSBN and NADE are defined for binary variables only
+    assert len(drawn) == 2 and drawn[1]["full joint table"] == 3**20 - 1
+    assert "FVSBN (logistic)" not in drawn[1]
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    assert widgets.param_count_explorer() is None
+    assert chain_rule.param_count_explorer() is None
 
 
 def test_plot_weight_rows_shows_only_the_visible_past() -> None:

@@ -63,32 +63,6 @@ def test_gradient_is_zero_on_and_above_diagonal(model: FVSBN) -> None:
     assert (torch.tril(model.weight.grad, -1) != 0).any()
 
 
-def test_samples_follow_the_exact_distribution(model: FVSBN) -> None:
-    probs = checks.check_distribution(_log_prob(model), 4, atol=1e-12)
-    samples = model.sample(20_000, generator=torch.Generator().manual_seed(0))
-    assert checks.check_samples(samples, probs) > 1e-3
-
-
-def test_sampling_is_seeded(model: FVSBN) -> None:
-    a = model.sample(50, generator=torch.Generator().manual_seed(3))
-    b = model.sample(50, generator=torch.Generator().manual_seed(3))
-    assert torch.equal(a, b)
-
-
-def test_conditional_sampling_keeps_known_values_and_follows_the_conditional(
-    model: FVSBN,
-) -> None:
-    # a known prefix (the top of an image) gives the exact conditional p(x_2, x_3 | x_0, x_1)
-    condition = torch.tensor([1.0, 0.0, float("nan"), float("nan")])
-    samples = model.sample(20_000, generator=torch.Generator().manual_seed(1), condition=condition)
-    assert (samples[:, 0] == 1).all() and (samples[:, 1] == 0).all()
-    probs = checks.check_distribution(_log_prob(model), 4, atol=1e-12)
-    states = checks.all_binary_states(4)
-    keep = (states[:, 0] == 1) & (states[:, 1] == 0)
-    conditional = np.where(keep, probs, 0.0)
-    checks.check_samples(samples.numpy(), conditional / conditional.sum())
-
-
 def test_from_numpy_round_trip() -> None:
     rng = np.random.default_rng(0)
     w, b = rng.normal(size=(5, 5)), rng.normal(size=5)

@@ -12,9 +12,15 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from course import nade_tools  # noqa: E402
-from course.checks import CheckFailure  # noqa: E402
+from course.checks import (  # noqa: E402
+    CheckFailure,  # noqa: E402
+    all_states,
+    check_distribution,
+)
+from course.checks import nade as cnade  # noqa: E402
 from course.models import NADE  # noqa: E402
+from course.train import logit_of_means  # noqa: E402
+from course.viz.nade import plot_weight_sharing  # noqa: E402
 
 
 def _params(n: int, d: int, k: int | None = None, seed: int = 0) -> list[np.ndarray]:
@@ -28,24 +34,24 @@ def _params(n: int, d: int, k: int | None = None, seed: int = 0) -> list[np.ndar
 
 def test_nade_from_numpy_holds_the_arrays_binary_and_categorical() -> None:
     W, c, V, b = _params(4, 3)
-    model = nade_tools.nade_from_numpy(W, c, V, b)
+    model = cnade.nade_from_numpy(W, c, V, b)
     assert isinstance(model, NADE) and model.W.dtype == torch.float64
     np.testing.assert_array_equal(model.W.detach().numpy(), W)
     np.testing.assert_array_equal(model.b.detach().numpy(), b)
-    categorical = nade_tools.nade_from_numpy(*_params(4, 3, k=3), dtype=torch.float32)
+    categorical = cnade.nade_from_numpy(*_params(4, 3, k=3), dtype=torch.float32)
     assert categorical.num_values == 3 and categorical.W.dtype == torch.float32
 
 
 def test_nade_from_numpy_names_a_wrong_shape() -> None:
     W, c, V, b = _params(4, 3)
     with pytest.raises(CheckFailure, match="V has shape"):
-        nade_tools.nade_from_numpy(W, c, V.T, b)
+        cnade.nade_from_numpy(W, c, V.T, b)
 
 
 def test_to_reference_copies_a_student_module_and_reports_missing_attributes() -> None:
     source = NADE(5, 2).double()
-    copy = nade_tools.to_reference(source)
-    x = torch.tensor(nade_tools.all_states(5, 2), dtype=torch.float64)
+    copy = cnade.to_reference(source)
+    x = torch.tensor(all_states(5, 2), dtype=torch.float64)
     torch.testing.assert_close(copy.log_prob(x), source.log_prob(x))
 
     class Wrong(nn.Module):
@@ -54,40 +60,40 @@ def test_to_reference_copies_a_student_module_and_reports_missing_attributes() -
             self.weight = nn.Parameter(torch.zeros(2, 5))
 
     with pytest.raises(CheckFailure, match="no tensor attribute"):
-        nade_tools.to_reference(Wrong())
+        cnade.to_reference(Wrong())
 
 
 def test_untie_gives_the_same_distribution() -> None:
-    model = nade_tools.nade_from_numpy(*_params(6, 4, seed=1))
-    untied = nade_tools.untie(model)
-    x = torch.tensor(nade_tools.all_states(6, 2), dtype=torch.float64)
+    model = cnade.nade_from_numpy(*_params(6, 4, seed=1))
+    untied = model.untied()
+    x = torch.tensor(all_states(6, 2), dtype=torch.float64)
     torch.testing.assert_close(untied.log_prob(x), model.log_prob(x), rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="binary"):
-        nade_tools.untie(NADE(3, 2, num_values=3))
+        NADE(3, 2, num_values=3).untied()
 
 
 def test_logit_of_means_is_finite_and_inverts_the_sigmoid() -> None:
     x = np.array([[0, 1, 1], [0, 0, 1], [0, 1, 1], [0, 0, 1]], dtype=np.float32)
-    logits = nade_tools.logit_of_means(x)
+    logits = logit_of_means(x)
     assert np.isfinite(logits).all()
     np.testing.assert_allclose(1 / (1 + np.exp(-logits)), [1e-3, 0.5, 1 - 1e-3])
 
 
 def test_all_states_order_and_range() -> None:
-    states = nade_tools.all_states(2, 3)
+    states = all_states(2, 3)
     assert states.dtype == np.int64 and states.shape == (9, 2)
     assert states[:4].tolist() == [[0, 0], [0, 1], [0, 2], [1, 0]]
     with pytest.raises(ValueError):
-        nade_tools.all_states(30, 4)
+        all_states(30, 4)
 
 
-def test_check_categorical_distribution_accepts_the_reference_and_names_mistakes() -> None:
-    model = nade_tools.nade_from_numpy(*_params(3, 2, k=4, seed=2))
+def test_check_distribution_of_a_categorical_nade_names_mistakes() -> None:
+    model = cnade.nade_from_numpy(*_params(3, 2, k=4, seed=2))
 
     def log_prob(states: np.ndarray) -> torch.Tensor:
         return model.log_prob(torch.from_numpy(states))
 
-    probs = nade_tools.check_categorical_distribution(log_prob, 3, 4, expected_log_prob=log_prob)
+    probs = check_distribution(log_prob, 3, num_values=4, expected_log_prob=log_prob)
     assert probs.shape == (64,) and probs.sum() == pytest.approx(1.0)
 
     def wrong_axis(states: np.ndarray) -> torch.Tensor:
@@ -97,17 +103,17 @@ def test_check_categorical_distribution_accepts_the_reference_and_names_mistakes
         return log_p.gather(-1, x).squeeze(-1).sum(-1)
 
     with pytest.raises(CheckFailure, match="wrong axis"):
-        nade_tools.check_categorical_distribution(wrong_axis, 3, 4)
+        check_distribution(wrong_axis, 3, num_values=4)
     with pytest.raises(CheckFailure, match="reference gives"):
-        nade_tools.check_categorical_distribution(
-            log_prob, 3, 4, expected_log_prob=lambda s: log_prob(s) + 1e-3
+        check_distribution(
+            log_prob, 3, num_values=4, expected_log_prob=lambda s: log_prob(s) + 1e-3
         )
     with pytest.raises(CheckFailure, match="not finite"):
-        nade_tools.check_categorical_distribution(lambda s: np.full(len(s), -np.inf), 2, 3)
+        check_distribution(lambda s: np.full(len(s), -np.inf), 2, num_values=3)
 
 
 def test_plot_weight_sharing_shows_repeated_slices() -> None:
-    fig = nade_tools.plot_weight_sharing(n=4, d=2)
+    fig = plot_weight_sharing(n=4, d=2)
     untied, tied, stored = (ax.get_images()[0].get_array() for ax in fig.axes)
     assert untied.shape == tied.shape == (4 * 2 + 3, 4, 3) and stored.shape == (2, 4, 3)
     # tied: block 3 starts with block 2's columns; untied: the blocks differ
@@ -118,21 +124,21 @@ def test_plot_weight_sharing_shows_repeated_slices() -> None:
 
 
 def test_random_nade_params_shapes_and_float32_exactness() -> None:
-    W, c, V, b = nade_tools.random_nade_params(5, 3, seed=0)
+    W, c, V, b = cnade.random_nade_params(5, 3, seed=0)
     assert [a.shape for a in (W, c, V, b)] == [(3, 5), (3,), (5, 3), (5,)]
     np.testing.assert_array_equal(W.astype(np.float32).astype(np.float64), W)
-    shapes = [a.shape for a in nade_tools.random_nade_params(5, 3, seed=0, num_values=4)]
+    shapes = [a.shape for a in cnade.random_nade_params(5, 3, seed=0, num_values=4)]
     assert shapes == [(3, 5, 4), (3,), (5, 4, 3), (5, 4)]
 
 
 def test_load_params_copies_and_names_a_wrong_shape() -> None:
-    params = nade_tools.random_nade_params(4, 2, seed=1)
-    model = nade_tools.load_params(NADE(4, 2).double(), *params)
+    params = cnade.random_nade_params(4, 2, seed=1)
+    model = cnade.load_params(NADE(4, 2).double(), *params)
     np.testing.assert_array_equal(model.V.detach().numpy(), params[2])
     with pytest.raises(CheckFailure, match="module.W has shape"):
-        nade_tools.load_params(NADE(4, 3), *params)
+        cnade.load_params(NADE(4, 3), *params)
     with pytest.raises(CheckFailure, match="no tensor attribute"):
-        nade_tools.load_params(nn.Linear(2, 2), *params)
+        cnade.load_params(nn.Linear(2, 2), *params)
 
 
 @pytest.mark.parametrize(
@@ -147,9 +153,9 @@ def test_load_params_copies_and_names_a_wrong_shape() -> None:
     ],
 )
 def test_check_log_prob_names_the_mistake(transform, message: str) -> None:
-    model = nade_tools.nade_from_numpy(*nade_tools.random_nade_params(6, 3, seed=2))
-    x = torch.tensor(nade_tools.all_states(6, 2)[:10], dtype=torch.float64)
+    model = cnade.nade_from_numpy(*cnade.random_nade_params(6, 3, seed=2))
+    x = torch.tensor(all_states(6, 2)[:10], dtype=torch.float64)
     expected = model.log_prob(x).detach().numpy()
-    nade_tools.check_log_prob(expected.copy(), expected, "lp", num_dims=6)
+    cnade.check_log_prob(expected.copy(), expected, "lp", num_dims=6)
     with pytest.raises(CheckFailure, match=message):
-        nade_tools.check_log_prob(transform(expected), expected, "lp", num_dims=6)
+        cnade.check_log_prob(transform(expected), expected, "lp", num_dims=6)
