@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lab release bench lint clean
+.PHONY: demo test check lab release bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,10 +18,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m autograder demo
 
+# The full suite (CI runs it): lint, the release check, every test (about 15 minutes).
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m autograder release --check
 	$(PY) -m pytest
+
+# The fast loop while editing (about two minutes): lint, the release check, and every
+# test not marked slow (no notebook execution, no end-to-end grading).
+check: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m autograder release --check
+	$(PY) -m pytest -m "not slow" -q
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root,)

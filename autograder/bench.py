@@ -1,8 +1,8 @@
 """``python -m autograder bench``: how long notebooks and grading take (medians).
 
 Budget: each solution notebook (hidden tests included) and each lecture should run top
-to bottom in about a minute on 2 CPU cores (DESIGN.md), so the ratio column is seconds
-divided by 60; grading one submission (the `correct` example of each assignment, a full
+to bottom in about a minute on 2 CPU cores (README, "For lecturers"), so the ratio column
+is seconds divided by 60; grading one submission (the `correct` example of each assignment, a full
 execution with feedback) is measured against the same minute. Then the reference-model
 micro-benchmarks of :mod:`course.bench` (NADE naive vs tied at n = 784, d = 500; MADE's
 one pass vs NADE's n passes).

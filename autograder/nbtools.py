@@ -16,7 +16,7 @@ Notebook = dict[str, Any]
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 _SOLUTION_BLOCK = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
-_HIDDEN_BLOCK = re.compile(
+HIDDEN_BLOCK = re.compile(
     r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.MULTILINE | re.S
 )
 
@@ -60,7 +60,7 @@ def is_test_cell(cell: Cell) -> bool:
 
 def solution_code(cell: Cell) -> str:
     """A solution cell's source with the BEGIN/END SOLUTION marker lines removed."""
-    text = _HIDDEN_BLOCK.sub("", source(cell))
+    text = HIDDEN_BLOCK.sub("", source(cell))
     return _SOLUTION_BLOCK.sub("", text).rstrip("\n")
 
 

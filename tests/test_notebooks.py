@@ -7,6 +7,7 @@ marks, the ``blank`` one 0); here we check what git holds, and run every lecture
 
 from __future__ import annotations
 
+import ast
 import os
 from pathlib import Path
 
@@ -84,3 +85,76 @@ def test_lecture_runs_top_to_bottom(path: Path, tmp_path: Path) -> None:
         if output.output_type == "error"
     ]
     assert not errors
+
+
+# --- test cells end in a statement ----------------------------------------------------
+
+
+def _none_returning_checks() -> set[str]:
+    """Names of the course's check functions annotated to return None."""
+    import inspect
+
+    import course.checks
+    import course.checks.made
+    import course.checks.nade
+
+    names = set()
+    for module in (course.checks, course.checks.made, course.checks.nade):
+        for name, fn in vars(module).items():
+            if inspect.isfunction(fn) and inspect.signature(fn).return_annotation in (None, "None"):
+                names.add(name)
+    return names
+
+
+def _returns_nothing(fn: ast.FunctionDef) -> bool:
+    """No ``return <value>`` in the function's own body (nested functions aside)."""
+    stack = list(fn.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return) and node.value is not None:
+            return False
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            stack.extend(ast.iter_child_nodes(node))
+    return True
+
+
+def _last_value_statement(source: str, silent: set[str]) -> str | None:
+    """The last statement's source when it is an expression that may have a value."""
+    body = ast.parse(source).body
+    if not body or not isinstance(body[-1], ast.Expr):
+        return None
+    value = body[-1].value
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+        if value.func.id in silent:
+            return None
+    return ast.get_source_segment(source, body[-1])
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=_ids(SOLUTIONS))
+def test_no_test_cell_ends_in_an_expression_with_a_value(path: Path) -> None:
+    """nbgrader scores a test cell whose last expression has a value (a p-value, an array)
+    as partial credit, and `nbgrader validate` then tells a correct student they will not
+    get full credit. Checked on the source and on the release (hidden tests removed)."""
+    from autograder import nbtools
+
+    nb = nbformat.read(path, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    defined = {
+        node.name: node
+        for src in code
+        for node in ast.walk(ast.parse(src))
+        if isinstance(node, ast.FunctionDef)
+    }
+    silent = _none_returning_checks() | {n for n, f in defined.items() if _returns_nothing(f)}
+    problems = []
+    for cell in nb.cells:
+        if not nbtools.is_test_cell(cell):
+            continue
+        released = nbtools.HIDDEN_BLOCK.sub("", cell.source)
+        for label, src in (("source", cell.source), ("release", released)):
+            statement = _last_value_statement(src, silent)
+            if statement:
+                problems.append(f"{nbtools.grade_id(cell)} ({label}) ends with {statement!r}")
+    assert not problems, "end these test cells with a statement (e.g. `_ = ...`):\n" + "\n".join(
+        problems
+    )
