@@ -1,0 +1,28 @@
+"""course.results: the model table and the lectures' claims."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from course.results import PAPER_NLL, ClaimFailed, claim, model_table
+
+
+def test_claim_prints_when_it_holds_and_raises_when_not(capsys) -> None:
+    claim("NADE (90.1) is below FVSBN (92.9)", 90.1 < 92.9)
+    assert "claim holds: NADE (90.1) is below FVSBN (92.9)" in capsys.readouterr().out
+    with pytest.raises(ClaimFailed, match="do not support the claim: NADE"):
+        claim("NADE (97.2) is below FVSBN (92.9)", 97.2 < 92.9)
+
+
+def test_model_table_shows_nats_bits_and_paper_values() -> None:
+    table = model_table({"FVSBN": 92.9, "NADE (d = 100)": 90.1, "independent pixels": 205.3},
+                        paper_names={"NADE (d = 100)": "NADE"})
+    lines = table.splitlines()
+    assert lines[0].split("  ")[0] == "model" and len(lines) == 5
+    fvsbn = lines[2].split()
+    assert fvsbn == ["FVSBN", "92.9", f"{92.9 / (784 * math.log(2)):.4f}",
+                     f"{PAPER_NLL['FVSBN'].nats:.2f}"]
+    assert lines[3].split()[-1] == f"{PAPER_NLL['NADE'].nats:.2f}"
+    assert lines[4].rstrip().endswith("-"), "no paper value for a baseline"
