@@ -26,7 +26,7 @@ def test_error_descriptions_name_the_problem():
     assert "30 s" in outcome.describe_error(_err("CellTimeoutError"), 30)
     assert "stub" in outcome.describe_error(_err("NotImplementedError"), 30)
     long = outcome.describe_error(_err("ValueError", "x" * 1000), 30)
-    assert len(long) <= 300 and long.endswith("...")
+    assert len(long) <= outcome.REASON_LIMIT and long.endswith(" [...]")
 
 
 def _cell(outputs, gid="test_x"):
