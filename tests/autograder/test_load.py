@@ -1,17 +1,18 @@
-"""Grades do not depend on the machine's load (slow: about 40 s on 2 cores).
+"""Grades do not depend on the machine's load (slow: about 30-40 s on 2 cores).
 
 A correct submission whose training cell takes longer than the per-cell timeout (1 s
 here) is graded with --jobs 2, next to a second submission that trains too, while two
 busy loops saturate the CPU. It gets full marks because
 
 - the training cell has a time budget (60 s) from the source notebook; without it the
-  cell would be interrupted at 1 s (the test checks that it ran longer than that), and
-- the kernels run torch with 1 thread; with the 2 threads torch picks on a 2-core
-  machine, the same cell was measured at about 80 s on this load (2 jobs, 2 busy loops),
-  past its budget.
+  cell is interrupted at 1 s (measured: test_training then scores 0), and the test
+  checks that the cell did run longer than 1 s;
+- the kernels run torch with 1 thread (checked from the cell's output). Measured on 2
+  cores under this load: about 7 s with 1 thread, 30 to 80 s with the 2 threads torch
+  picks by default.
 
-The second submission also tries to give itself a budget, in its own notebook's
-metadata: it is ignored.
+The second submission also gives itself a budget in its own notebook's metadata: it is
+ignored, and its interruption is recorded in every later row.
 """
 
 from __future__ import annotations
