@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="grade N students in parallel (default 1)")
     p.add_argument("--timeout", type=_positive, default=None, metavar="SECONDS",
                    help="time limit per notebook cell (default 30, from"
-                   " autograder/nbgrader_config.py)")
+                   " autograder/nbgrader_config.py); a cell with a time budget in"
+                   " solutions/ (metadata.autograder.timeout) gets the larger of the two")
     p.add_argument("--limit", type=_positive, default=600, metavar="SECONDS",
                    help="wall-clock limit for grading one student's assignment (default 600)")
     p.add_argument("--threads", type=int, default=1, metavar="N",
