@@ -70,9 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="grade N students in parallel (default 1)")
     p.add_argument("--timeout", type=_positive, default=None, metavar="SECONDS",
                    help="time limit per notebook cell (default 30, from"
-                   " autograder/nbgrader_config.py)")
+                   " autograder/nbgrader_config.py); a cell with a time budget in"
+                   " solutions/ (metadata.autograder.timeout) gets the larger of the two")
     p.add_argument("--limit", type=_positive, default=600, metavar="SECONDS",
                    help="wall-clock limit for grading one student's assignment (default 600)")
+    p.add_argument("--threads", type=int, default=1, metavar="N",
+                   help="threads per grading kernel for BLAS, OpenMP and torch (default 1, so"
+                   " that grades do not depend on the machine's load; 0: leave"
+                   " OMP_NUM_THREADS etc. as they are in the environment)")
     p.add_argument("--no-feedback", action="store_true", help="skip the HTML feedback")
 
     p = sub.add_parser("demo", help="release, grade the examples, compare with expected.csv",
@@ -116,9 +121,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "grade":
             from autograder.grading import Options, grade
 
+            if args.threads < 0:
+                raise UsageError("--threads must be 0 or more")
             grade(repo, args.submissions, args.out, Options(
                 jobs=args.jobs, timeout=args.timeout, limit=args.limit,
-                feedback=not args.no_feedback))
+                feedback=not args.no_feedback, threads=args.threads or None))
             return 0
         if args.command == "demo":
             from autograder.demo import demo

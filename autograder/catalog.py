@@ -1,7 +1,10 @@
 """What can be graded: assignments, notebooks and graded cells, read back from nbgrader.
 
 Built once per grading run: the release is generated into a template course directory
-whose ``gradebook.db`` every student's private course directory starts from.
+whose ``gradebook.db`` every student's private course directory starts from. Cell time
+budgets (``metadata.autograder.timeout``, see ``nbtools.cell_budget``) are read from the
+source notebooks, not from the release or a submission: what a student can edit never
+sets a time limit.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ class NotebookInfo:
     grade_cells: tuple[GradeCell, ...]  # in notebook order
     source_cell_ids: frozenset[str]  # every grade_id nbgrader tracks (grade/solution/locked)
     release_path: Path
+    # grade_id -> time budget in seconds, from the source notebook (solutions/)
+    budgets: dict[str, float] = dataclasses.field(default_factory=dict, hash=False)
 
     @property
     def filename(self) -> str:
@@ -54,6 +59,14 @@ class Catalog:
         return self.course / "source" / assignment
 
 
+def read_budgets(source: Path) -> dict[str, float]:
+    """The cell time budgets of one source notebook (grade_id -> seconds)."""
+    try:
+        return nbtools.cell_budgets(nbtools.load(source))
+    except ValueError as err:
+        raise UsageError(f"{source}: {err}") from None
+
+
 def build(repo: Repo, course: Path) -> Catalog:
     """Generate the release into ``course`` and read back what nbgrader will grade."""
     release = generate(repo, course)
@@ -63,6 +76,7 @@ def build(repo: Repo, course: Path) -> Catalog:
             notebooks[assignment] = {}
             for nb in gb.find_assignment(assignment).notebooks:
                 path = release / assignment / f"{nb.name}.ipynb"
+                source = course / "source" / assignment / f"{nb.name}.ipynb"
                 max_scores = {c.name: float(c.max_score) for c in nb.grade_cells}
                 order = [nbtools.grade_id(c) for c in nbtools.load(path)["cells"]]
                 ordered = [g for g in order if g in max_scores]
@@ -74,5 +88,6 @@ def build(repo: Repo, course: Path) -> Catalog:
                     grade_cells=tuple(GradeCell(g, max_scores[g]) for g in ordered),
                     source_cell_ids=frozenset(c.name for c in nb.source_cells),
                     release_path=path,
+                    budgets=read_budgets(source),
                 )
     return Catalog(course, notebooks)

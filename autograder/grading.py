@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import os
+import json
 import shutil
 import tempfile
 import time
@@ -25,7 +25,7 @@ from autograder.catalog import Catalog
 from autograder.nbgrader_job import FEEDBACK_FAILED
 from autograder.outcome import notebook_rows, read_scores
 from autograder.paths import Repo
-from autograder.report import Row, summary, write_csv
+from autograder.report import Row, interrupted_notebooks, summary, write_csv
 from autograder.runner import (
     configured_cell_timeout,
     log_problem,
@@ -38,6 +38,7 @@ OUTPUTS = ("grades.csv", "autograded", "feedback", "logs")
 # fixed id is safe, and folder names that nbgrader would glob ("[a]", "*") cannot misfire.
 INTERNAL_ID = "student"
 DEFAULT_LIMIT_S = 600
+DEFAULT_THREADS = 1
 
 
 @dataclasses.dataclass
@@ -46,6 +47,13 @@ class Options:
     timeout: float | None = None  # per cell; None: nbgrader_config.py's value (30 s)
     limit: float = DEFAULT_LIMIT_S  # wall clock for one student's assignment
     feedback: bool = True
+    # Threads per grading kernel (OMP, MKL, OpenBLAS, numexpr, vecLib; torch follows OMP),
+    # set whatever the grader's environment says; None leaves those variables alone.
+    # Why 1: a kernel's BLAS starts one busy-waiting thread per core, so parallel grading
+    # jobs or any other load oversubscribe the cores; small matrix products were measured
+    # 60 times slower that way, and training cells then ran into their time limits. One
+    # thread makes a cell's time depend on its own work, not on the machine's load.
+    threads: int | None = DEFAULT_THREADS
     skip_root_files: frozenset[str] = frozenset()  # files at SUBMISSIONS/ level to ignore
 
 
@@ -113,14 +121,18 @@ def grade_unit(unit: prepass.Unit, cat: Catalog, work: Path, out: Path,
         (submitted / f"{name}.ipynb").write_text(prep.text, encoding="utf-8")
 
     logs = out / "logs" / unit.student / unit.assignment
-    threads = max(1, (os.cpu_count() or 1) // options.jobs) if options.jobs > 1 else None
     args = [unit.assignment, INTERNAL_ID]
     if options.feedback:
         args.append("--feedback")
     timeout = max(1, round(options.timeout)) if options.timeout else configured_cell_timeout()
     if options.timeout is not None:
         args.append(f"--Execute.timeout={timeout}")
-    run = run_nbgrader(course, args, options.limit, logs / "nbgrader.log", threads,
+    # Budgets go on nbgrader's command line: they come from solutions/ (the catalog), and
+    # nothing the student's code does in the kernel can change them.
+    budgets = {name: notebooks[name].budgets for name in prepared if notebooks[name].budgets}
+    if budgets:
+        args.append(f"--GuardedExecute.cell_budgets={json.dumps(budgets, sort_keys=True)}")
+    run = run_nbgrader(course, args, options.limit, logs / "nbgrader.log", options.threads,
                        module="autograder.nbgrader_job")
     autograded = course / "autograded" / INTERNAL_ID / unit.assignment
     log_ref = f"see logs/{unit.student}/{unit.assignment}/nbgrader.log"
@@ -168,6 +180,18 @@ def _safe_grade_unit(unit, cat, work, out, options) -> UnitResult:
         return UnitResult(rows, [f"{unit.student}/{unit.assignment}: internal error {err!r}"], 0)
 
 
+def budget_warnings(cat: Catalog, limit: float) -> list[str]:
+    """Cell budgets that the wall-clock limit for one student's assignment would cut short."""
+    out = []
+    for assignment, notebooks in sorted(cat.notebooks.items()):
+        total = sum(sum(info.budgets.values()) for info in notebooks.values())
+        if total >= limit:
+            out.append(f"the cell time budgets of {assignment} add up to {total:g} s, not"
+                       f" below the {limit:g} s --limit for one student's assignment: a slow"
+                       " submission is stopped before its budgets run out")
+    return out
+
+
 def sort_rows(rows: list[Row], cat: Catalog) -> list[Row]:
     order = {
         (a, info.filename, gc.grade_id): i
@@ -205,6 +229,8 @@ def grade(repo: Repo, submissions: Path, out: Path, options: Options, echo=print
         if cat is None:
             echo("generating the release and the gradebook from solutions/ ...")
             cat = catalog.build(repo, Path(tmp) / "template")
+        for warning in budget_warnings(cat, options.limit):
+            echo(f"warning: {warning}")
         scanned = prepass.scan(submissions, cat, options.skip_root_files)
         if not scanned.units and not scanned.rows:
             raise UsageError(f"no submissions in {submissions}; expected {prepass.LAYOUT}")
@@ -228,5 +254,12 @@ def grade(repo: Repo, submissions: Path, out: Path, options: Options, echo=print
     for res in results:
         for warning in res.warnings:
             echo(f"warning: {warning}")
+    interrupted = interrupted_notebooks(rows)
+    if interrupted:
+        echo(f"note: {len(interrupted)} notebook(s) had a cell interrupted at its time limit;"
+             " later cells ran on what it left (see the reasons in grades.csv). If the"
+             " machine was busy, regrade them with fewer --jobs or a larger budget:")
+        for student, assignment, notebook in interrupted:
+            echo(f"  {student}/{assignment}/{notebook}")
     echo(f"\nwrote {out / 'grades.csv'} ({len(rows)} rows), feedback/ and autograded/ in {out}")
     return rows

@@ -16,6 +16,16 @@ c = get_config()  # noqa: F821  (traitlets defines get_config when it runs this 
 # Per-cell limit in seconds (nbgrader's default). Our notebooks keep every cell well under
 # ~10 s on a laptop, so 30 s only trips on real hangs. On a timeout nbgrader interrupts
 # the kernel, records a CellTimeoutError output (the cell scores 0) and goes on.
+# Cells that train a model get their own, larger budget instead: in the *source* notebook
+# (solutions/), cell metadata ``"autograder": {"timeout": SECONDS}`` next to "nbgrader".
+# The grader reads it from solutions/ and passes it to GuardedExecute.cell_budgets on the
+# command line, so a student cannot raise it by editing the submitted notebook. A budget
+# never lowers the limit below this one.
+#
+# Not set here but by the grader (``Options.threads``, ``--threads``): every grading
+# kernel runs 1 thread for OpenMP, MKL, OpenBLAS, numexpr and vecLib (torch follows
+# OMP_NUM_THREADS), so that parallel jobs and other load do not oversubscribe the cores.
+# Kernels inherit them from the environment of the nbgrader process; this file cannot.
 c.Execute.timeout = 30
 
 # Interrupt the kernel on a timeout instead of failing the notebook (nbgrader's default,

@@ -17,8 +17,15 @@ asks the kernel for ``kernel_info`` (a busy ipykernel does not answer shell requ
 the kernel does not answer within ``unresponsive_grace`` seconds, the remaining code
 cells are not sent to it; each gets a ``KernelUnresponsiveError`` output instead, so
 nbgrader scores them 0 at once, keeps the points earned before the loop, and shuts the
-kernel down as usual. It relies on nbclient 0.11 internals (``_async_handle_timeout``),
-which pyproject.toml pins.
+kernel down as usual. It relies on nbclient 0.11 internals (``_async_handle_timeout``,
+``_get_timeout``), which pyproject.toml pins.
+
+Cell time budgets: a cell that trains a model may need far more than ``Execute.timeout``
+on a loaded machine. ``cell_budgets`` gives such cells their own limit, keyed by notebook
+and grade_id. The grader sets it on nbgrader's command line from the instructor's source
+notebooks (``metadata.autograder.timeout``, read by ``autograder.catalog``); it never
+comes from the submitted notebook, whose metadata the student controls, nor from a file
+that the student's code could rewrite while an earlier notebook runs.
 """
 
 from __future__ import annotations
@@ -30,9 +37,21 @@ from typing import Any
 from jupyter_core.utils import ensure_async, run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Dict, Integer
 
 UNRESPONSIVE_ENAME = "KernelUnresponsiveError"
+TIMEOUT_ENAME = "CellTimeoutError"  # nbgrader's Execute.error_on_timeout
+
+
+def cell_limit(budget: float | None, timeout: float | None) -> float | None:
+    """A cell's time limit: its budget, but never below the per-cell ``Execute.timeout``.
+
+    ``None`` means no limit (``timeout`` None or 0 disables nbclient's limit); a budget
+    does not impose one where the grader disabled it.
+    """
+    if budget is None or not timeout:
+        return timeout
+    return max(float(budget), float(timeout))
 
 
 def cell_label(cell: NotebookNode, index: int) -> str:
@@ -49,14 +68,39 @@ class GuardedExecute(Execute):
         help="Seconds a kernel may take to answer after a timed-out cell was interrupted.",
     ).tag(config=True)
 
+    cell_budgets = Dict(
+        help="Time limits in seconds for cells that need more than Execute.timeout,"
+        " {notebook name: {grade_id: seconds}}. Set by the grader from the instructor's"
+        " source notebooks (metadata.autograder.timeout); never from the submission.",
+    ).tag(config=True)
+
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
         self._timed_out = False
         self._stuck_after: str | None = None
+        self._budgets = self.budgets_for(resources)  # read before any student code runs
         return super().preprocess(nb, resources, km)
+
+    def budgets_for(self, resources: Any) -> dict[str, float]:
+        """grade_id -> budget for the notebook nbgrader is grading (its notebook id)."""
+        name = ((resources or {}).get("nbgrader") or {}).get("notebook")
+        return dict(self.cell_budgets.get(name) or {})
+
+    def _get_timeout(self, cell: NotebookNode | None) -> Any:
+        timeout = super()._get_timeout(cell)
+        if cell is None:
+            return timeout
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        return cell_limit(getattr(self, "_budgets", {}).get(grade_id), timeout)
 
     async def _async_handle_timeout(self, timeout: int, cell: NotebookNode | None = None) -> Any:
         self._timed_out = True
-        return await super()._async_handle_timeout(timeout, cell)
+        reply = await super()._async_handle_timeout(timeout, cell)
+        if reply is not None and reply.get("content", {}).get("ename") == TIMEOUT_ENAME:
+            # say which limit it was: the feedback shows this text to the student
+            text = f"interrupted: still running after this cell's {timeout:g} s limit"
+            reply = {"content": {**reply["content"], "evalue": text,
+                                 "traceback": [f"\x1b[0;31m{TIMEOUT_ENAME}\x1b[0m: {text}"]}}
+        return reply
 
     async def _async_kernel_answers(self, wait: float) -> bool:
         """True when the kernel replies to a kernel_info request within ``wait`` seconds."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,61 @@ def nbgrader(cell: Cell) -> dict[str, Any]:
 def grade_id(cell: Cell) -> str | None:
     value = nbgrader(cell).get("grade_id")
     return value if isinstance(value, str) and value else None
+
+
+# Instructor settings for one cell, in the *source* notebook (solutions/), next to nbgrader's:
+#     "metadata": {"autograder": {"timeout": 300}, "nbgrader": {"grade_id": "training", ...}}
+# ``timeout``: the cell's time budget in seconds (a positive number) instead of
+# Execute.timeout. It is read from solutions/ only, never from a submission (see
+# autograder/nbgrader_ext.py), so a student cannot raise it.
+AUTOGRADER_KEY = "autograder"
+BUDGET_KEY = "timeout"
+
+
+def cell_budget(cell: Cell) -> float | None:
+    """The cell's ``metadata.autograder.timeout`` in seconds, or None; ValueError if invalid."""
+    meta = cell.get("metadata")
+    settings = meta.get(AUTOGRADER_KEY) if isinstance(meta, dict) else None
+    if settings is None:
+        return None
+    if not isinstance(settings, dict):
+        raise ValueError(f"metadata.{AUTOGRADER_KEY} must be an object like"
+                         f' {{"{BUDGET_KEY}": 300}}, not {settings!r}')
+    unknown = sorted(set(settings) - {BUDGET_KEY})
+    if unknown:
+        raise ValueError(f"metadata.{AUTOGRADER_KEY} has unknown key(s) {', '.join(unknown)};"
+                         f" the only one is {BUDGET_KEY!r}")
+    value = settings.get(BUDGET_KEY)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            math.isfinite(value) and value > 0):
+        raise ValueError(f"metadata.{AUTOGRADER_KEY}.{BUDGET_KEY} must be a positive number of"
+                         f" seconds, not {value!r}")
+    return float(value)
+
+
+def cell_budgets(nb: Notebook) -> dict[str, float]:
+    """grade_id -> time budget (seconds) of every cell that sets one; ValueError if invalid.
+
+    A budget needs a cell that nbgrader tracks (solution, grade or locked, with a grade_id):
+    that is how a submitted cell is matched with its source cell.
+    """
+    budgets: dict[str, float] = {}
+    for index, cell in enumerate(nb.get("cells", [])):
+        try:
+            budget = cell_budget(cell)
+        except ValueError as err:
+            raise ValueError(f"cell {index + 1}: {err}") from None
+        if budget is None:
+            continue
+        gid = grade_id(cell)
+        if gid is None or not is_source_cell(cell):
+            raise ValueError(f"cell {index + 1} sets metadata.{AUTOGRADER_KEY}.{BUDGET_KEY} but"
+                             " is not an nbgrader solution, test or read-only cell with a"
+                             " grade_id, so it could not be matched in a submission")
+        budgets[gid] = budget
+    return budgets
 
 
 def is_source_cell(cell: Cell) -> bool:

@@ -20,22 +20,33 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from autograder import nbtools
 from autograder.catalog import NotebookInfo
-from autograder.nbgrader_ext import UNRESPONSIVE_ENAME, cell_label
+from autograder.nbgrader_ext import TIMEOUT_ENAME, UNRESPONSIVE_ENAME, cell_label, cell_limit
 from autograder.report import PASSED, Row
 from autograder.runner import ANSI
 
-TIMEOUT_ENAME = "CellTimeoutError"
 _ARROW = re.compile(r"^-+>\s*\d+\s+(.*)$")
-
-
 _KERNEL_FILE = re.compile(r"\S*ipykernel_\d+[/\\]\d+\.py")
+HUNG_ENAMES = (TIMEOUT_ENAME, UNRESPONSIVE_ENAME)
+# Longest error text in a reason. A CheckFailure message ends with its hint, so a short
+# limit cut exactly the part that tells the student what to fix.
+REASON_LIMIT = 500
+CLIP_MARKER = " [...]"
 
 
-def _clip(text: str, limit: int = 300) -> str:
+def clip_words(text: str, limit: int = REASON_LIMIT) -> str:
+    """``text`` if it fits in ``limit`` characters, else cut at a word boundary + " [...]"."""
+    if len(text) <= limit:
+        return text
+    room = limit - len(CLIP_MARKER)
+    space = text.rfind(" ", 0, room + 1)
+    head = text[:space] if space > room // 2 else text[:room]  # one huge word: cut inside it
+    return head.rstrip(" ,;:") + CLIP_MARKER
+
+
+def _clip(text: str, limit: int = REASON_LIMIT) -> str:
     """One line, no colours, no per-run kernel file names, at most ``limit`` characters."""
     text = _KERNEL_FILE.sub("<cell>", ANSI.sub("", text))
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return clip_words(" ".join(text.split()), limit)
 
 
 def _failing_line(traceback: list[str]) -> str:
@@ -49,10 +60,16 @@ def _failing_line(traceback: list[str]) -> str:
     return found
 
 
-def describe_error(output: dict[str, Any], timeout: float) -> str:
+def _seconds(limit: float | None) -> str:
+    return f"{limit:g} s " if limit else ""
+
+
+def describe_error(output: dict[str, Any], timeout: float | None) -> str:
+    """One line for an error output; ``timeout``: the time limit of the cell it is in."""
     ename, evalue = output.get("ename", "Error"), str(output.get("evalue", "")).strip()
     if ename == TIMEOUT_ENAME:
-        return f"timed out: still running after the {timeout:g} s per-cell limit (interrupted)"
+        return (f"timed out: still running after the {_seconds(timeout)}per-cell limit"
+                " (interrupted)")
     if ename == UNRESPONSIVE_ENAME:
         return evalue
     if evalue:
@@ -61,6 +78,20 @@ def describe_error(output: dict[str, Any], timeout: float) -> str:
         return "NotImplementedError (a stub was not filled in)"
     line = _failing_line(output.get("traceback", []))
     return _clip(f"{ename} at `{line}`" if line else ename)
+
+
+def interrupted_text(label: str, limit: float | None) -> str:
+    """How reasons name an interrupted cell: "cell 'training' was interrupted at its 30 s
+    limit"."""
+    return f"{label} was interrupted at its {_seconds(limit) or 'time '}limit"
+
+
+def interruption_note(interruptions: list[str]) -> str:
+    """The note on a graded cell that ran (and passed) after cells were interrupted."""
+    if len(interruptions) == 1:
+        return f"note: ran after {interruptions[0]}; its results may be incomplete"
+    listed = ", ".join(interruptions[:-1]) + f" and {interruptions[-1]}"
+    return f"note: ran after {listed}; their results may be incomplete"
 
 
 def _stderr_text(outputs: list[dict[str, Any]]) -> str:
@@ -91,28 +122,39 @@ def notebook_rows(
     info: NotebookInfo,
     autograded: Path,
     scores: dict[str, Any],
-    timeout: float,
+    timeout: float | None,
     notes: dict[str, list[str]],
     general: list[str],
 ) -> list[Row]:
-    """One row per graded cell, with status and reason."""
+    """One row per graded cell, with status and reason.
+
+    ``timeout``: Execute.timeout; cells with a budget in ``info.budgets`` had their own
+    limit (``nbgrader_ext.cell_limit``). Every interruption at a time limit is recorded:
+    in the row of the cell that was interrupted, and in the row of every later graded cell,
+    as a reason for a cell that lost points or as a note on one that kept them. The rows
+    of such a notebook carry ``interrupted=True`` for the summary.
+    """
     nb = nbtools.load(autograded)
     max_scores = {c.grade_id: c.max_score for c in info.grade_cells}
-    cells: dict[str, tuple[dict, str, str | None, str | None]] = {}
-    hung: str | None = None  # label of the first cell that timed out / ran into a stuck kernel
+    cells: dict[str, tuple[dict, str, list[str], str | None]] = {}
+    interruptions: list[str] = []  # "cell 'x' was interrupted at its 30 s limit", in order
+    hung = False  # a cell timed out or was not run because the kernel was stuck
     earlier_error: str | None = None  # first error in an ungraded cell
     for index, cell in enumerate(nb.get("cells", [])):
         outputs = cell.get("outputs", []) if cell.get("cell_type") == "code" else []
         errors = [o for o in outputs if o.get("output_type") == "error"]
-        timed = any(o.get("ename") in (TIMEOUT_ENAME, UNRESPONSIVE_ENAME) for o in errors)
+        enames = {o.get("ename") for o in errors}
         gid = nbtools.grade_id(cell)
+        limit = cell_limit(info.budgets.get(gid) if gid else None, timeout)
         if nbtools.is_grade_cell(cell) and gid in max_scores and gid not in cells:
-            cells[gid] = (cell, _outcome_text(errors, outputs, timeout), hung, earlier_error)
-        elif errors and earlier_error is None and not timed:
-            described = describe_error(errors[-1], timeout)
+            cells[gid] = (cell, _outcome_text(errors, outputs, limit), list(interruptions),
+                          earlier_error)
+        elif errors and earlier_error is None and not enames & set(HUNG_ENAMES):
+            described = describe_error(errors[-1], limit)
             earlier_error = f"{cell_label(cell, index)} raised {described}"
-        if timed and hung is None:
-            hung = cell_label(cell, index)
+        if TIMEOUT_ENAME in enames:
+            interruptions.append(interrupted_text(cell_label(cell, index), limit))
+        hung = hung or bool(enames & set(HUNG_ENAMES))
     rows = []
     for gc in info.grade_cells:
         reason_parts = list(notes.get(gc.grade_id, []))
@@ -121,12 +163,13 @@ def notebook_rows(
             rows.append(Row(student, info.assignment, info.filename, gc.grade_id, 0.0,
                             gc.max_score, "grading_failed",
                             _join([f"nbgrader recorded no result for this cell ({where})",
-                                   *reason_parts])))
+                                   *reason_parts]), interrupted=hung))
             continue
-        cell, text, hung_before, error_before = cells[gc.grade_id]
+        cell, text, before, error_before = cells[gc.grade_id]
         recorded = scores[gc.grade_id]
         score = recorded["auto_score"]
-        status, reason = _status(cell, score, gc.max_score, text, hung_before, error_before,
+        status, reason = _status(cell, score, gc.max_score, text,
+                                 before[0] if before else None, error_before,
                                  recorded["needs_manual_grade"])
         if score is not None and not _agrees(cell, score):
             status, reason = "grading_failed", (
@@ -134,8 +177,11 @@ def notebook_rows(
             score = 0.0
         if status != PASSED:
             reason_parts = [reason, *reason_parts, *general]
+        if before and status in (PASSED, "needs_manual_grade"):
+            reason_parts.append(interruption_note(before))
         rows.append(Row(student, info.assignment, info.filename, gc.grade_id,
-                        float(score or 0.0), gc.max_score, status, _join(reason_parts)))
+                        float(score or 0.0), gc.max_score, status, _join(reason_parts),
+                        interrupted=hung))
     return rows
 
 
@@ -143,10 +189,10 @@ def _join(parts: list[str]) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def _outcome_text(errors: list, outputs: list, timeout: float) -> str:
+def _outcome_text(errors: list, outputs: list, limit: float | None) -> str:
     if errors:
-        hung = [o for o in errors if o.get("ename") in (TIMEOUT_ENAME, UNRESPONSIVE_ENAME)]
-        return describe_error((hung or errors)[-1], timeout)
+        hung = [o for o in errors if o.get("ename") in HUNG_ENAMES]
+        return describe_error((hung or errors)[-1], limit)
     stderr = _stderr_text(outputs)
     if stderr:
         first = stderr.splitlines()[0]
@@ -166,17 +212,23 @@ ASSERTION_ENAMES = frozenset({"AssertionError", "CheckFailure"})
 
 
 def _status(cell, score, max_score, text, hung_before, error_before, manual):
+    """(status, reason) of one graded cell.
+
+    ``hung_before``: the first interruption before this cell ("cell 'x' was interrupted at
+    its 30 s limit"), or None; ``error_before``: the first error in an ungraded cell.
+    """
     if score is None or (manual and not nbtools.is_test_cell(cell)):
         return "needs_manual_grade", "needs manual grading (no automatic score)"
     if score >= max_score:
         return PASSED, ""
     outputs = cell.get("outputs", [])
     errors = [o for o in outputs if o.get("output_type") == "error"]
-    own_timeout = any(o.get("ename") in (TIMEOUT_ENAME, UNRESPONSIVE_ENAME) for o in errors)
+    own_timeout = any(o.get("ename") in HUNG_ENAMES for o in errors)
     if own_timeout:
         return "timeout", text
     if hung_before:
-        return "timeout", _join([text or "scored 0", f"after {hung_before} hit the time limit"])
+        got = f"partial credit: {score:g} of {max_score:g}" if score > 0 else "scored 0"
+        return "timeout", _join([text or got, f"after {hung_before}"])
     context = f"earlier, {error_before}" if error_before else ""
     if score > 0:
         return "partial", _join([f"partial credit: {score:g} of {max_score:g}", context])

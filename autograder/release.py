@@ -52,6 +52,20 @@ def check_clean(repo: Repo) -> None:
         )
 
 
+def check_budgets(repo: Repo) -> None:
+    """Refuse malformed cell time budgets (``metadata.autograder``) in solutions/."""
+    problems = []
+    for assignment in repo.assignment_ids():
+        for path in repo.source_notebooks(assignment):
+            try:
+                nbtools.cell_budgets(nbtools.load(path))
+            except ValueError as err:
+                problems.append(f"  {path.relative_to(repo.root)}: {err}")
+    if problems:
+        raise UsageError("solutions/ notebooks with invalid cell time budgets:\n"
+                         + "\n".join(problems))
+
+
 def copy_sources(repo: Repo, course: Path) -> None:
     """Copy every assignment of solutions/ into the course's source/ folder."""
     ignore = shutil.ignore_patterns(".*", "__pycache__", "*.pyc")
@@ -69,6 +83,7 @@ def generate(repo: Repo, course: Path) -> Path:
     if not assignments:
         raise UsageError(f"no assignments: {repo.solutions} has no <assignment>/*.ipynb")
     check_clean(repo)
+    check_budgets(repo)
     make_course_dir(course)
     copy_sources(repo, course)
     result = run_nbgrader(

@@ -3,7 +3,9 @@
 Status values (column ``status``):
 
 Cell outcomes (one row per graded cell):
-  passed              full points
+  passed              full points; the reason is empty, or a note (a cell of the notebook
+                      ran into its time limit and was interrupted before this one ran, or
+                      the grading pre-pass repaired the notebook)
   partial             some points (a test cell whose result is a number: nbgrader partial credit)
   failed              an assertion failed (AssertionError), or the cell scored 0 otherwise
   error               another exception (NameError, NotImplementedError for a blank stub, ...)
@@ -11,6 +13,16 @@ Cell outcomes (one row per graded cell):
   timeout             this cell, or an earlier cell of the notebook, hit the per-cell time
                       limit (or was not run because the kernel ignored the interrupt), and
                       this cell did not pass; the reason names the cell that hung
+
+Interruptions: a cell that runs past its time limit (``Execute.timeout``, or its budget
+from ``metadata.autograder.timeout`` in solutions/) is interrupted and the notebook goes on.
+Later cells then run on whatever state it left, e.g. a half-trained model. Their rows say
+so: a cell that lost points has status ``timeout``; a cell that passed keeps its points
+and status, with the reason "note: ran after cell 'training' was interrupted at its 30 s
+limit; its results may be incomplete". Points are not taken away: the test judged what
+the code produced, and zeroing it would make the grade depend on the machine's load
+instead of flagging it. The summary counts the notebooks with interruptions, so an
+instructor can regrade them (fewer --jobs, or a larger budget).
   needs_manual_grade  a manually graded answer; nbgrader gave no automatic score
 Notebook outcomes (one row per graded cell of that notebook, score 0):
   invalid_notebook    not valid JSON, or not a Jupyter notebook
@@ -48,6 +60,8 @@ class Row:
     max_score: float
     status: str
     reason: str = ""
+    # a cell of this notebook was interrupted at its time limit (not a grades.csv column)
+    interrupted: bool = False
 
     def sort_key(self, order: int = 0) -> tuple:
         return (self.student_id, self.assignment, self.notebook, order, self.grade_id)
@@ -77,9 +91,14 @@ class Total:
     score: float
     max_score: float
     statuses: collections.Counter
+    interrupted: set[str] = dataclasses.field(default_factory=set)  # notebook file names
 
     def counts(self) -> str:
-        return ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items()))
+        text = ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items()))
+        if self.interrupted:
+            n = len(self.interrupted)
+            text += f"; {n} notebook{'s' if n > 1 else ''} interrupted"
+        return text
 
 
 def totals(rows: list[Row]) -> list[Total]:
@@ -91,7 +110,14 @@ def totals(rows: list[Row]) -> list[Total]:
         total.score += r.score
         total.max_score += r.max_score
         total.statuses[r.status] += 1
+        if r.interrupted:
+            total.interrupted.add(r.notebook)
     return list(out.values())
+
+
+def interrupted_notebooks(rows: list[Row]) -> list[tuple[str, str, str]]:
+    """(student, assignment, notebook) of every notebook with an interrupted cell."""
+    return sorted({(r.student_id, r.assignment, r.notebook) for r in rows if r.interrupted})
 
 
 def table(header: list[str], lines: list[list[str]]) -> str:

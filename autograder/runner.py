@@ -67,8 +67,21 @@ def make_course_dir(path: Path) -> Path:
     return path
 
 
+# Thread pools a grading kernel could start, one variable per library: OpenMP (torch's
+# intra-op pool and most BLAS builds), MKL (torch and conda's NumPy), OpenBLAS (pip's
+# NumPy and SciPy), numexpr, and Apple's Accelerate. torch reads OMP_NUM_THREADS (and
+# MKL_NUM_THREADS) for ``torch.get_num_threads()``; its inter-op pool has no variable and
+# eager code does not use it.
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+               "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
 def nbgrader_env(course: Path, marker: str, threads: int | None = None) -> dict[str, str]:
-    """The environment of an nbgrader subprocess (and of the kernels it starts)."""
+    """The environment of an nbgrader subprocess (and of the kernels it starts).
+
+    ``threads``: the size of every thread pool in the kernels (``THREAD_VARS``), set
+    whatever the grader's own environment says; ``None`` leaves those variables alone.
+    """
     env = dict(os.environ)
     env.pop("NBGRADER_EXECUTION", None)  # nbgrader sets it itself while autograding
     bin_dir = str(Path(sys.executable).parent)
@@ -82,9 +95,9 @@ def nbgrader_env(course: Path, marker: str, threads: int | None = None) -> dict[
     env["JUPYTER_PREFER_ENV_PATH"] = "1"
     env["PYTHONNOUSERSITE"] = "1"
     env[MARKER_VAR] = marker
-    if threads is not None:  # parallel grading: don't oversubscribe the cores
-        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-            env.setdefault(var, str(threads))
+    if threads is not None:
+        for var in THREAD_VARS:
+            env[var] = str(threads)
     return env
 
 

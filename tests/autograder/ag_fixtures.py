@@ -4,6 +4,11 @@
 ``test_add`` (2 points, with a hidden test), ``test_mul`` (3 points) and ``test_warn``
 (1 point; it emits a Python warning and a tqdm-like progress line on stderr, which the
 IgnorePattern setting must drop so that a correct answer keeps its point).
+
+``make_training_repo`` adds a training cell to it: a solution cell ``training`` that
+trains a small torch network (about 2 s on a quiet 2-core laptop, import included) and
+carries a time budget (``metadata.autograder.timeout``), and a test ``test_training``
+(1 point).
 """
 
 from __future__ import annotations
@@ -36,6 +41,28 @@ def mul(a, b):
     return a + b  # BUG
 '''
 """
+
+
+# A training-like cell: real work in torch, timed by itself. It prints its time and torch's
+# thread count, which tests/autograder/test_load.py reads from the autograded notebook.
+TRAINING = """\
+import time
+start = time.perf_counter()
+import torch
+torch.manual_seed(0)
+x = torch.randn(128, 64)
+y = (x @ torch.randn(64) > 0).float()[:, None]
+model = torch.nn.Sequential(torch.nn.Linear(64, 96), torch.nn.Tanh(), torch.nn.Linear(96, 1))
+opt = torch.optim.SGD(model.parameters(), lr=0.5)
+for step in range(1000):
+    opt.zero_grad()
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(model(x), y)
+    loss.backward()
+    opt.step()
+trained_loss = loss.item()
+print(f"trained in {time.perf_counter() - start:.2f} s with {torch.get_num_threads()} thread(s)")
+"""
+TRAINING_TEST = "assert trained_loss < 0.05, f'loss {trained_loss:.3f}: not trained to the end'"
 
 
 def _solution(gid: str, body: str) -> nbformat.NotebookNode:
@@ -71,6 +98,27 @@ def source_notebook() -> nbformat.NotebookNode:
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = dict(nbtools.KERNELSPEC)
     return nb
+
+
+def training_notebook(budget: float) -> nbformat.NotebookNode:
+    """The tiny notebook plus a training cell with a ``budget`` s time budget and its test."""
+    nb = source_notebook()
+    train = new_code_cell(f"### BEGIN SOLUTION\n{TRAINING}### END SOLUTION")
+    train.metadata["nbgrader"] = {"solution": True, "grade": False, "locked": False,
+                                  "grade_id": "training", "schema_version": 3}
+    train.metadata["autograder"] = {"timeout": budget}
+    nb.cells += [train, _test("test_training", TRAINING_TEST, 1)]
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    return nb
+
+
+def make_training_repo(root: Path, budget: float = 60) -> Repo:
+    """A fake course whose a1/tiny.ipynb has the budgeted training cell."""
+    folder = root / "solutions" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    nbformat.write(training_notebook(budget), folder / NOTEBOOK)
+    return Repo(root)
 
 
 def make_repo(root: Path, recipe: bool = True) -> Repo:

@@ -52,3 +52,16 @@ def test_examples_without_recipe(repo, capsys):
     (repo.recipes / "a1.toml").unlink()
     assert main(["--repo", str(repo.root), "examples"]) == 2
     assert "no recipe for a1" in capsys.readouterr().err
+
+
+def test_grade_help_documents_the_thread_setting(capsys):
+    with pytest.raises(SystemExit):
+        main(["grade", "--help"])
+    assert "--threads" in capsys.readouterr().out
+
+
+def test_negative_threads_are_refused(repo, tmp_path, capsys):
+    (tmp_path / "subs").mkdir()
+    assert main(["--repo", str(repo.root), "grade", str(tmp_path / "subs"),
+                 "--out", str(tmp_path / "out"), "--threads", "-1"]) == 2
+    assert "--threads" in capsys.readouterr().err

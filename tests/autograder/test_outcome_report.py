@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from ag_fixtures import read_csv
+import json
+from pathlib import Path
 
-from autograder import outcome, report
+import nbformat
+from ag_fixtures import read_csv
+from nbgrader import utils
+
+from autograder import nbtools, outcome, report
+from autograder.catalog import GradeCell, NotebookInfo
 from autograder.nbgrader_ext import UNRESPONSIVE_ENAME
 from autograder.report import Row
 from autograder.runner import log_problem
@@ -26,7 +32,7 @@ def test_error_descriptions_name_the_problem():
     assert "30 s" in outcome.describe_error(_err("CellTimeoutError"), 30)
     assert "stub" in outcome.describe_error(_err("NotImplementedError"), 30)
     long = outcome.describe_error(_err("ValueError", "x" * 1000), 30)
-    assert len(long) <= 300 and long.endswith("...")
+    assert len(long) <= outcome.REASON_LIMIT and long.endswith(" [...]")
 
 
 def _cell(outputs, gid="test_x"):
@@ -98,3 +104,112 @@ def test_log_problem_quotes_nbgrader_errors():
     assert "Kernel died while waiting" in text and "DeadKernelError" in text
     assert "There was an error processing" not in text
     assert "last log line" in log_problem("just one line")
+
+
+def test_long_reasons_are_cut_at_a_word_boundary_with_a_marker():
+    assert outcome.clip_words("short enough", 20) == "short enough"
+    text = " ".join(f"word{i}" for i in range(200))
+    clipped = outcome.clip_words(text, 100)
+    assert len(clipped) <= 100 and clipped.endswith(" [...]")
+    head = clipped[: -len(" [...]")]
+    assert text.startswith(head) and text[len(head)] == " "  # ends on a whole word
+    # a check's message ends with its hint: 300 characters cut it, the limit keeps it now
+    message = ("output 5 depends on input 7, which comes later in the ordering. " * 4
+               + "Hint: multiply the weights by the mask before the matrix product.")
+    assert len(message) > 300
+    reason = outcome.describe_error(_err("CheckFailure", message), 30)
+    assert reason.endswith("before the matrix product.")
+    assert "\n" not in outcome._clip("a\nb  c") and outcome._clip("a\nb  c") == "a b c"
+
+
+def _timed_out(label="interrupted"):
+    return [{"output_type": "stream", "name": "stdout", "text": "epoch 1\n"},
+            _err("KeyboardInterrupt"), _err(outcome.TIMEOUT_ENAME, label)]
+
+
+def _graded_notebook(tmp_path, cells):
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "tiny.ipynb"
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def _info(grade_cells, budgets=None):
+    return NotebookInfo("a1", "tiny", tuple(GradeCell(g, 2.0) for g in grade_cells),
+                        frozenset(grade_cells), Path("tiny.ipynb"), dict(budgets or {}))
+
+
+def _solution_cell(gid, outputs):
+    cell = _cell(outputs, gid)
+    cell["metadata"]["nbgrader"].update(solution=True, grade=False, locked=False)
+    return cell
+
+
+def _rows(tmp_path, cells, budgets=None, timeout=30):
+    graded = [nbtools.grade_id(c) for c in cells if nbtools.is_grade_cell(c)]
+    scores = {}
+    for cell in cells:
+        if nbtools.is_grade_cell(cell):
+            score, _ = utils.determine_grade(nbformat.from_dict(cell))
+            scores[nbtools.grade_id(cell)] = {"auto_score": score, "needs_manual_grade": False}
+    rows = outcome.notebook_rows("s", _info(graded, budgets), _graded_notebook(tmp_path, cells),
+                                 scores, timeout, {}, [])
+    return {r.grade_id: r for r in rows}
+
+
+def test_a_passed_cell_after_an_interruption_keeps_its_points_with_a_note(tmp_path):
+    rows = _rows(tmp_path, [
+        _cell([], "test_before"),
+        _solution_cell("training", _timed_out()),
+        _cell([], "test_after"),
+        _cell([_err("NameError", "name 'W_trained' is not defined")], "test_uses_it"),
+    ], budgets={"training": 120})
+    assert (rows["test_before"].status, rows["test_before"].reason) == ("passed", "")
+    after = rows["test_after"]
+    assert (after.score, after.status) == (2.0, "passed")
+    assert after.reason == ("note: ran after cell 'training' was interrupted at its 120 s"
+                            " limit; its results may be incomplete")
+    failed = rows["test_uses_it"]
+    assert failed.status == "timeout" and failed.score == 0
+    assert failed.reason == ("NameError: name 'W_trained' is not defined; after cell"
+                             " 'training' was interrupted at its 120 s limit")
+    assert all(r.interrupted for r in rows.values())  # the notebook had an interruption
+
+
+def test_the_interrupted_cell_and_every_later_one_say_so(tmp_path):
+    rows = _rows(tmp_path, [
+        _cell(_timed_out(), "test_slow"),
+        _solution_cell("training", _timed_out()),
+        _cell([], "test_last"),
+    ], timeout=5)
+    assert rows["test_slow"].status == "timeout"
+    assert "still running after the 5 s per-cell limit" in rows["test_slow"].reason
+    assert rows["test_last"].status == "passed"
+    assert rows["test_last"].reason == (
+        "note: ran after cell 'test_slow' was interrupted at its 5 s limit and cell 'training'"
+        " was interrupted at its 5 s limit; their results may be incomplete")
+
+
+def test_partial_credit_after_an_interruption_is_not_called_zero(tmp_path):
+    cell = _cell([{"output_type": "execute_result", "data": {"text/plain": "0.5"},
+                   "metadata": {}, "execution_count": 3}], "test_partial")
+    rows = _rows(tmp_path, [_solution_cell("training", _timed_out()), cell])
+    assert rows["test_partial"].status == "timeout" and rows["test_partial"].score == 0.5
+    assert rows["test_partial"].reason.startswith("partial credit: 0.5 of 2; after cell")
+
+
+def test_a_notebook_without_interruptions_has_no_notes(tmp_path):
+    rows = _rows(tmp_path, [_solution_cell("training", []), _cell([], "test_after")],
+                 budgets={"training": 120})
+    assert rows["test_after"].reason == "" and not rows["test_after"].interrupted
+
+
+def test_the_summary_counts_notebooks_with_interruptions():
+    rows = [Row("s", "a1", "n1.ipynb", "t1", 1.0, 1.0, "passed", "note: ...", True),
+            Row("s", "a1", "n1.ipynb", "t2", 1.0, 1.0, "passed", "", True),
+            Row("s", "a1", "n2.ipynb", "t1", 0.0, 1.0, "timeout", "x", True),
+            Row("t", "a1", "n1.ipynb", "t1", 1.0, 1.0, "passed")]
+    lines = report.summary(rows).splitlines()
+    assert lines[2].endswith("2 passed, 1 timeout; 2 notebooks interrupted")
+    assert lines[3].endswith("1 passed")
+    assert report.interrupted_notebooks(rows) == [("s", "a1", "n1.ipynb"), ("s", "a1", "n2.ipynb")]
