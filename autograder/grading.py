@@ -25,7 +25,7 @@ from autograder.catalog import Catalog
 from autograder.nbgrader_job import FEEDBACK_FAILED
 from autograder.outcome import notebook_rows, read_scores
 from autograder.paths import Repo
-from autograder.report import Row, interrupted_notebooks, summary, write_csv
+from autograder.report import Row, Status, interrupted_notebooks, summary, write_csv
 from autograder.runner import (
     configured_cell_timeout,
     log_problem,
@@ -102,7 +102,7 @@ def grade_unit(unit: prepass.Unit, cat: Catalog, work: Path, out: Path,
     for name, path in sorted(unit.files.items()):
         result = prepass.prepare(path, notebooks[name])
         if isinstance(result, prepass.Rejected):
-            rows += prepass.zero_rows(unit.student, notebooks[name], "invalid_notebook",
+            rows += prepass.zero_rows(unit.student, notebooks[name], Status.INVALID_NOTEBOOK,
                                       f"invalid notebook, not graded: {result.reason}")
         else:
             prepared[name] = result
@@ -142,13 +142,13 @@ def grade_unit(unit: prepass.Unit, cat: Catalog, work: Path, out: Path,
         nb_path = autograded / info.filename
         if run.timed_out:
             rows += prepass.zero_rows(
-                unit.student, info, "grading_timeout",
+                unit.student, info, Status.GRADING_TIMEOUT,
                 f"grading stopped after the {options.limit:g} s limit for one notebook"
                 f" (--limit); nothing was recorded; {log_ref}",
             )
         elif not graded or not nb_path.is_file():
             rows += prepass.zero_rows(
-                unit.student, info, "grading_failed",
+                unit.student, info, Status.GRADING_FAILED,
                 f"nbgrader autograde failed (exit {run.returncode}):"
                 f" {log_problem(run.log, course)}; {log_ref}",
             )
@@ -175,7 +175,7 @@ def _safe_grade_unit(unit, cat, work, out, options) -> UnitResult:
         rows = []
         for name, info in cat.notebooks[unit.assignment].items():
             if name in unit.files:
-                rows += prepass.zero_rows(unit.student, info, "grading_failed",
+                rows += prepass.zero_rows(unit.student, info, Status.GRADING_FAILED,
                                           f"internal error in the grader: {err!r}")
         return UnitResult(rows, [f"{unit.student}/{unit.assignment}: internal error {err!r}"], 0)
 

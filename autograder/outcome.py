@@ -21,7 +21,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from autograder import nbtools
 from autograder.catalog import NotebookInfo
 from autograder.nbgrader_ext import TIMEOUT_ENAME, UNRESPONSIVE_ENAME, cell_label, cell_limit
-from autograder.report import PASSED, Row
+from autograder.report import PASSED, Row, Status
 from autograder.runner import ANSI
 
 _ARROW = re.compile(r"^-+>\s*\d+\s+(.*)$")
@@ -161,7 +161,7 @@ def notebook_rows(
         if gc.grade_id not in cells or gc.grade_id not in scores:
             where = "autograded notebook" if gc.grade_id not in cells else "gradebook"
             rows.append(Row(student, info.assignment, info.filename, gc.grade_id, 0.0,
-                            gc.max_score, "grading_failed",
+                            gc.max_score, Status.GRADING_FAILED,
                             _join([f"nbgrader recorded no result for this cell ({where})",
                                    *reason_parts]), interrupted=hung))
             continue
@@ -172,12 +172,12 @@ def notebook_rows(
                                  before[0] if before else None, error_before,
                                  recorded["needs_manual_grade"])
         if score is not None and not _agrees(cell, score):
-            status, reason = "grading_failed", (
+            status, reason = Status.GRADING_FAILED, (
                 f"the gradebook score {score:g} disagrees with the autograded notebook")
             score = 0.0
         if status != PASSED:
             reason_parts = [reason, *reason_parts, *general]
-        if before and status in (PASSED, "needs_manual_grade"):
+        if before and status in (PASSED, Status.NEEDS_MANUAL_GRADE):
             reason_parts.append(interruption_note(before))
         rows.append(Row(student, info.assignment, info.filename, gc.grade_id,
                         float(score or 0.0), gc.max_score, status, _join(reason_parts),
@@ -218,25 +218,25 @@ def _status(cell, score, max_score, text, hung_before, error_before, manual):
     its 30 s limit"), or None; ``error_before``: the first error in an ungraded cell.
     """
     if score is None or (manual and not nbtools.is_test_cell(cell)):
-        return "needs_manual_grade", "needs manual grading (no automatic score)"
+        return Status.NEEDS_MANUAL_GRADE, "needs manual grading (no automatic score)"
     if score >= max_score:
         return PASSED, ""
     outputs = cell.get("outputs", [])
     errors = [o for o in outputs if o.get("output_type") == "error"]
     own_timeout = any(o.get("ename") in HUNG_ENAMES for o in errors)
     if own_timeout:
-        return "timeout", text
+        return Status.TIMEOUT, text
     if hung_before:
         got = f"partial credit: {score:g} of {max_score:g}" if score > 0 else "scored 0"
-        return "timeout", _join([text or got, f"after {hung_before}"])
+        return Status.TIMEOUT, _join([text or got, f"after {hung_before}"])
     context = f"earlier, {error_before}" if error_before else ""
     if score > 0:
-        return "partial", _join([f"partial credit: {score:g} of {max_score:g}", context])
+        return Status.PARTIAL, _join([f"partial credit: {score:g} of {max_score:g}", context])
     if errors:
         ename = errors[-1].get("ename")
         if ename in ASSERTION_ENAMES:  # the test ran and judged: its message is the reason
-            return "failed", text
-        return "error", _join([text, context])  # e.g. a NameError left by an earlier crash
+            return Status.FAILED, text
+        return Status.ERROR, _join([text, context])  # e.g. a NameError left by an earlier crash
     if _stderr_text(outputs):
-        return "stderr", text
-    return "failed", _join(["scored 0 (the cell's result was 0)", context])
+        return Status.STDERR, text
+    return Status.FAILED, _join(["scored 0 (the cell's result was 0)", context])

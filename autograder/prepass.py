@@ -35,7 +35,7 @@ from nbgrader.nbgraderformat import MetadataValidator
 from autograder import nbtools
 from autograder.catalog import Catalog, NotebookInfo
 from autograder.paths import is_ignored
-from autograder.report import Row
+from autograder.report import Row, Status
 
 LAYOUT = "SUBMISSIONS/<student_id>/<assignment>/<notebook>.ipynb"
 
@@ -56,11 +56,12 @@ class Scan:
     rows: list[Row]  # layout problems and missing notebooks
 
 
-def _layout_row(student: str, assignment: str, name: str, status: str, reason: str) -> Row:
+def _layout_row(student: str, assignment: str, name: str, status: Status, reason: str
+                ) -> Row:
     return Row(student, assignment, name, "", 0.0, 0.0, status, reason)
 
 
-def zero_rows(student: str, info: NotebookInfo, status: str, reason: str) -> list[Row]:
+def zero_rows(student: str, info: NotebookInfo, status: Status, reason: str) -> list[Row]:
     """One row per graded cell of a notebook that could not be graded."""
     return [
         Row(student, info.assignment, info.filename, c.grade_id, 0.0, c.max_score, status, reason)
@@ -98,7 +99,7 @@ def scan(submissions: Path, catalog: Catalog, skip: frozenset[str] = frozenset()
             continue
         if not entry.is_dir() or entry.is_symlink():
             rows.append(_layout_row(
-                "", "", entry.name, "wrong_layout",
+                "", "", entry.name, Status.WRONG_LAYOUT,
                 f"not graded: files must be in {LAYOUT}; this one is directly in SUBMISSIONS"
                 + _where_it_belongs(entry.name, catalog),
             ))
@@ -109,7 +110,7 @@ def scan(submissions: Path, catalog: Catalog, skip: frozenset[str] = frozenset()
                 continue
             if not sub.is_dir() or sub.is_symlink():
                 rows.append(_layout_row(
-                    student, "", sub.name, "wrong_layout",
+                    student, "", sub.name, Status.WRONG_LAYOUT,
                     f"not graded: the file is directly in the student's folder; expected"
                     f" {LAYOUT}" + _where_it_belongs(sub.name, catalog),
                 ))
@@ -131,10 +132,10 @@ def _unknown_assignment(student: str, folder: Path, known: list[str]) -> list[Ro
     )
     files = _files_below(folder)
     if not files:
-        return [_layout_row(student, folder.name, "", "unknown_assignment", reason)]
+        return [_layout_row(student, folder.name, "", Status.UNKNOWN_ASSIGNMENT, reason)]
     return [
-        _layout_row(student, folder.name, f.relative_to(folder).as_posix(), "unknown_assignment",
-                    reason)
+        _layout_row(student, folder.name, f.relative_to(folder).as_posix(),
+                    Status.UNKNOWN_ASSIGNMENT, reason)
         for f in files
     ]
 
@@ -148,31 +149,31 @@ def _scan_assignment(student: str, folder: Path, catalog: Catalog) -> tuple[Unit
     for path in _files_below(folder):
         rel = path.relative_to(folder).as_posix()
         if path.is_symlink():
-            rows.append(_layout_row(student, assignment, rel, "unexpected_file",
+            rows.append(_layout_row(student, assignment, rel, Status.UNEXPECTED_FILE,
                                     "not graded: symbolic links are not followed"))
         elif len(path.relative_to(folder).parts) > 1:
             rows.append(_layout_row(
-                student, assignment, rel, "wrong_layout",
+                student, assignment, rel, Status.WRONG_LAYOUT,
                 f"not graded: the file is in a subfolder; expected {LAYOUT} ({names})",
             ))
         elif path.suffix == ".ipynb" and path.stem in expected:
             unit.files[path.stem] = path
         elif path.suffix == ".ipynb":
             rows.append(_layout_row(
-                student, assignment, rel, "unexpected_notebook",
+                student, assignment, rel, Status.UNEXPECTED_NOTEBOOK,
                 f"not graded: {assignment} has no notebook '{rel}'; it expects {names}."
                 " If this is the submission, rename it and grade again",
             ))
         else:
             rows.append(_layout_row(
-                student, assignment, rel, "unexpected_file",
+                student, assignment, rel, Status.UNEXPECTED_FILE,
                 f"not graded: only the notebooks {names} are graded",
             ))
     for name, info in expected.items():
         if name not in unit.files:
             found = sorted(p.name for p in folder.glob("*.ipynb"))
             rows += zero_rows(
-                student, info, "missing_notebook",
+                student, info, Status.MISSING_NOTEBOOK,
                 f"no {info.filename} in {student}/{assignment}/"
                 + (f" (found: {', '.join(found)})" if found else " (the folder has no notebook)")
                 + f"; expected {LAYOUT}",

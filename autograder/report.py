@@ -41,13 +41,40 @@ from __future__ import annotations
 import collections
 import csv
 import dataclasses
+import enum
 from pathlib import Path
 
 COLUMNS = [
     "student_id", "assignment", "notebook", "grade_id", "score", "max_score", "status", "reason"
 ]
-PASSED = "passed"
-LAYOUT_STATUSES = {"unknown_assignment", "unexpected_notebook", "unexpected_file", "wrong_layout"}
+
+
+class Status(enum.StrEnum):
+    """The status of a row of grades.csv; the module docstring says what each one means."""
+
+    # cell outcomes
+    PASSED = "passed"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    ERROR = "error"
+    STDERR = "stderr"
+    TIMEOUT = "timeout"
+    NEEDS_MANUAL_GRADE = "needs_manual_grade"
+    # notebook outcomes
+    INVALID_NOTEBOOK = "invalid_notebook"
+    MISSING_NOTEBOOK = "missing_notebook"
+    GRADING_FAILED = "grading_failed"
+    GRADING_TIMEOUT = "grading_timeout"
+    # layout problems
+    UNKNOWN_ASSIGNMENT = "unknown_assignment"
+    UNEXPECTED_NOTEBOOK = "unexpected_notebook"
+    UNEXPECTED_FILE = "unexpected_file"
+    WRONG_LAYOUT = "wrong_layout"
+
+
+PASSED = Status.PASSED
+LAYOUT_STATUSES = frozenset({Status.UNKNOWN_ASSIGNMENT, Status.UNEXPECTED_NOTEBOOK,
+                             Status.UNEXPECTED_FILE, Status.WRONG_LAYOUT})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +85,7 @@ class Row:
     grade_id: str
     score: float
     max_score: float
-    status: str
+    status: Status
     reason: str = ""
     # a cell of this notebook was interrupted at its time limit (not a grades.csv column)
     interrupted: bool = False

@@ -160,6 +160,12 @@ def test_rows_are_sorted_and_deterministic(graded):
     assert students == sorted(students)
     csv_rows = read_csv(graded["root"] / "out" / "grades.csv")
     assert len(csv_rows) == len(rows)
+    # grading the same submissions again, one job instead of two (another order of
+    # completion), gives a byte-identical grades.csv
+    again = graded["root"] / "out-again"
+    grade(graded["repo"], graded["root"] / "subs", again, Options(jobs=1, timeout=5, limit=120))
+    first = (graded["root"] / "out" / "grades.csv").read_bytes()
+    assert (again / "grades.csv").read_bytes() == first
 
 
 def test_submissions_are_untouched(graded):
