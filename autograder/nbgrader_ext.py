@@ -26,6 +26,13 @@ and grade_id. The grader sets it on nbgrader's command line from the instructor'
 notebooks (``metadata.autograder.timeout``, read by ``autograder.catalog``); it never
 comes from the submitted notebook, whose metadata the student controls, nor from a file
 that the student's code could rewrite while an earlier notebook runs.
+
+Fail-closed tests (``fail_closed``, on by default): every graded test cell is sent with a
+seal appended and the kernel's test machinery is checked before and after it, through
+silent requests whose ``user_expressions`` the grader evaluates (``autograder.failclosed``
+says what is sent and checked). A test cell without evidence that it ran to its end, or
+that ran after the notebook changed the machinery, gets one ``TestTampered`` error output
+instead of its own, so nbgrader scores it 0.
 """
 
 from __future__ import annotations
@@ -37,7 +44,9 @@ from typing import Any
 from jupyter_core.utils import ensure_async, run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Dict, Integer
+from traitlets import Bool, Dict, Integer
+
+from autograder import failclosed
 
 UNRESPONSIVE_ENAME = "KernelUnresponsiveError"
 TIMEOUT_ENAME = "CellTimeoutError"  # nbgrader's Execute.error_on_timeout
@@ -74,11 +83,48 @@ class GuardedExecute(Execute):
         " source notebooks (metadata.autograder.timeout); never from the submission.",
     ).tag(config=True)
 
+    fail_closed = Bool(
+        True,
+        help="Seal every graded test cell and check the kernel's test machinery around it"
+        " (autograder.failclosed); a test without that evidence scores 0.",
+    ).tag(config=True)
+
+    probe_timeout = Integer(
+        30,
+        help="Seconds the kernel may take to answer one of the grader's checks.",
+    ).tag(config=True)
+
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
         self._timed_out = False
         self._stuck_after: str | None = None
         self._budgets = self.budgets_for(resources)  # read before any student code runs
+        self._last_reply: dict | None = None
+        self._guard = (failclosed.Guard(nb.cells, self.send_probe, self.log)
+                       if self.fail_closed else None)
         return super().preprocess(nb, resources, km)
+
+    def on_cell_executed(self, **kwargs: Any) -> Any:
+        self._last_reply = kwargs.get("execute_reply")
+        return super().on_cell_executed(**kwargs)
+
+    async def _async_send_probe(self, expression: str) -> dict | None:
+        """Evaluate ``expression`` as a user expression of a silent, empty execute request;
+        its result dict, or None when the kernel does not answer in ``probe_timeout``."""
+        msg_id = self.kc.execute("", silent=True, store_history=False, allow_stdin=False,
+                                 stop_on_error=False, user_expressions={"probe": expression})
+        deadline = time.monotonic() + self.probe_timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=min(remaining, 1)))
+            except Empty:
+                if not await ensure_async(self.km.is_alive()):
+                    return None
+                continue
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return (msg.get("content", {}).get("user_expressions") or {}).get("probe")
+        return None
+
+    send_probe = run_sync(_async_send_probe)
 
     def budgets_for(self, resources: Any) -> dict[str, float]:
         """grade_id -> budget for the notebook nbgrader is grading (its notebook id)."""
@@ -131,8 +177,15 @@ class GuardedExecute(Execute):
             ]
             cell.execution_count = None
             return cell, resources
+        guard = self._guard if runs_code else None
+        pending = guard.before(cell, index) if guard else None  # may append the seal
         self._timed_out = False
-        cell, resources = super().preprocess_cell(cell, resources, index)
+        self._last_reply = None
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        finally:
+            if pending:
+                pending.restore(cell)  # the feedback shows the test as written
         if self._timed_out and not self.kernel_answers(self.unresponsive_grace):
             self._stuck_after = cell_label(cell, index)
             self.log.error(
@@ -140,4 +193,6 @@ class GuardedExecute(Execute):
                 " not run and score 0.",
                 self._stuck_after,
             )
+        if guard and self._stuck_after is None:  # a stuck kernel answers no check
+            guard.after(cell, index, pending, self._last_reply, cell_label(cell, index))
         return cell, resources

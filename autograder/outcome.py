@@ -20,6 +20,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from autograder import nbtools
 from autograder.catalog import NotebookInfo
+from autograder.failclosed import TAMPERED_ENAME
 from autograder.nbgrader_ext import TIMEOUT_ENAME, UNRESPONSIVE_ENAME, cell_label, cell_limit
 from autograder.report import PASSED, Row, Status
 from autograder.runner import ANSI
@@ -223,6 +224,8 @@ def _status(cell, score, max_score, text, hung_before, error_before, manual):
         return PASSED, ""
     outputs = cell.get("outputs", [])
     errors = [o for o in outputs if o.get("output_type") == "error"]
+    if any(o.get("ename") == TAMPERED_ENAME for o in errors):
+        return Status.TAMPERED, text  # the guard replaced the cell's outputs: only this one
     own_timeout = any(o.get("ename") in HUNG_ENAMES for o in errors)
     if own_timeout:
         return Status.TIMEOUT, text

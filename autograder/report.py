@@ -24,6 +24,10 @@ the code produced, and zeroing it would make the grade depend on the machine's l
 instead of flagging it. The summary counts the notebooks with interruptions, so an
 instructor can regrade them (fewer --jobs, or a larger budget).
   needs_manual_grade  a manually graded answer; nbgrader gave no automatic score
+  tampered            the grader found no evidence that this test ran to its end, or the
+                      notebook changed the test machinery before it ran (input
+                      transformers, trace functions, patched checks or builtins, ...);
+                      the reason says what (see autograder/failclosed.py)
 Notebook outcomes (one row per graded cell of that notebook, score 0):
   invalid_notebook    not valid JSON, or not a Jupyter notebook
   missing_notebook    the assignment folder lacks this notebook
@@ -60,6 +64,7 @@ class Status(enum.StrEnum):
     STDERR = "stderr"
     TIMEOUT = "timeout"
     NEEDS_MANUAL_GRADE = "needs_manual_grade"
+    TAMPERED = "tampered"
     # notebook outcomes
     INVALID_NOTEBOOK = "invalid_notebook"
     MISSING_NOTEBOOK = "missing_notebook"

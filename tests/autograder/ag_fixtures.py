@@ -100,6 +100,26 @@ def source_notebook() -> nbformat.NotebookNode:
     return nb
 
 
+def _locked(gid: str, src: str) -> nbformat.NotebookNode:
+    cell = new_code_cell(src)
+    cell.metadata["nbgrader"] = {"solution": False, "grade": False, "locked": True,
+                                 "grade_id": gid, "schema_version": 3}
+    return cell
+
+
+def checked_notebook() -> nbformat.NotebookNode:
+    """The tiny notebook with a locked setup cell that imports a course check, as the real
+    assignments do, and ``test_mul`` calling it (the hostile tests rebind and patch it)."""
+    nb = source_notebook()
+    nb.cells[1] = _locked("setup", "import sys\nimport warnings\n\n"
+                          "from course.checks import assert_close")
+    mul_test = next(c for c in nb.cells if nbtools.grade_id(c) == "test_mul")
+    mul_test.source = "assert_close(mul(2, 3), 6, 'mul(2, 3)')\nassert mul(2, 3) == 6"
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i}"
+    return nb
+
+
 def training_notebook(budget: float) -> nbformat.NotebookNode:
     """The tiny notebook plus a training cell with a ``budget`` s time budget and its test."""
     nb = source_notebook()
@@ -121,11 +141,13 @@ def make_training_repo(root: Path, budget: float = 60) -> Repo:
     return Repo(root)
 
 
-def make_repo(root: Path, recipe: bool = True) -> Repo:
-    """A fake course repository with solutions/a1/tiny.ipynb (and its recipe)."""
+def make_repo(root: Path, recipe: bool = True,
+              notebook: nbformat.NotebookNode | None = None) -> Repo:
+    """A fake course repository with solutions/a1/tiny.ipynb (and its recipe);
+    ``notebook``: another source notebook than ``source_notebook()``."""
     folder = root / "solutions" / ASSIGNMENT
     folder.mkdir(parents=True)
-    nbformat.write(source_notebook(), folder / NOTEBOOK)
+    nbformat.write(notebook or source_notebook(), folder / NOTEBOOK)
     if recipe:
         (root / "autograder" / "recipes").mkdir(parents=True)
         (root / "autograder" / "recipes" / f"{ASSIGNMENT}.toml").write_text(RECIPE)
