@@ -71,6 +71,9 @@ CATEGORIES = ("ipython", "builtins", "trace", "threads", "course", "deps")
 # new entries are accepted unless the probe marked them "!" (defined in the notebook, or in
 # a file outside the Python installation and the course package).
 GROWING = frozenset({"course", "deps"})
+# The modules the course uses (numpy, torch, ...) patch themselves: importing torch._dynamo
+# wraps torch.manual_seed. There only values marked "!" count, replaced or added.
+LENIENT = frozenset({"deps"})
 SHOWN_FINDINGS = 3
 
 Send = Callable[[str], Any]  # a user expression -> its result dict, or None: no answer
@@ -85,10 +88,12 @@ def finder(name: str) -> str:
 
 
 def boot_expression(name: str, key: str) -> str:
-    """Install the probe in a kernel nothing has run in (its builtins are still pristine)."""
-    source = KERNEL_SOURCE + f"\ninstall({name!r}, {key!r})\n"
+    """Install the probe in a kernel nothing has run in: its builtins and ``get_ipython``
+    are still IPython's own. The probe keeps its own copy of the builtins."""
+    source = KERNEL_SOURCE + f"\ninstall({name!r}, {key!r}, shell)\n"
     return (f"__import__('builtins').exec({source!r}, {{'__name__': 'autograder_kernel_probe',"
-            " '__builtins__': dict(__import__('builtins').__dict__)}) or 'installed'")
+            " '__builtins__': dict(__import__('builtins').__dict__), 'shell': get_ipython()})"
+            " or 'installed'")
 
 
 def python_source(source: str) -> ast.Module | None:
@@ -250,6 +255,15 @@ def _changed_part(old: str, new: str) -> str:
     return "had its keyword defaults or closure changed"
 
 
+def _list_change(old: str, new: str) -> str:
+    before, after = [x for x in old.split(", ") if x], [x for x in new.split(", ") if x]
+    added = [x for x in after if x not in before]
+    removed = [x for x in before if x not in after]
+    parts = ([f"added {', '.join(added)}"] if added else []) + (
+        [f"removed {', '.join(removed)}"] if removed else [])
+    return "; ".join(parts) or f"replaced, now [{new}]"
+
+
 def describe(category: str, key: str, old: list | None, new: list | None) -> str:
     """One finding, in words an instructor and a student can act on."""
     new_label = new[1] if new else ""
@@ -267,7 +281,9 @@ def describe(category: str, key: str, old: list | None, new: list | None) -> str
             what = "IPython AST transformers"
         elif key.startswith("shell.custom_exceptions"):
             what = "IPython's exception handlers"
-        return f"{what} changed ({key}: now [{new_label}])" if new else f"{key} was removed"
+        if not new:
+            return f"{key} was removed"
+        return f"{what} changed ({key}: {_list_change(old[1] if old else '', new_label)})"
     where = {"ipython": "IPython's ", "builtins": "", "course": "", "deps": ""}[category]
     if old is None:
         return f"{where}{key} was added by the notebook ({new_label})"
@@ -276,11 +292,23 @@ def describe(category: str, key: str, old: list | None, new: list | None) -> str
     return f"{where}{key} {_changed_part(old[0], new[0])}"
 
 
+def rebinding(name: str, ident: str, now: list, label: str, where: str) -> str:
+    """A notebook name that an instructor cell bound to a function, class or module, and
+    that now holds something else (or the same function with other code)."""
+    if now[0] in ("missing", "data"):
+        return f"`{name}` was deleted or rebound to a {now[1]} ({where} bound it to {label})"
+    if now[0].split(":")[0] == ident.split(":")[0]:
+        return f"`{name}` ({label}) {_changed_part(ident, now[0])}"
+    return f"`{name}` was rebound to {now[1]} ({where} bound it to {label})"
+
+
 def compare(category: str, base: dict[str, list], now: dict[str, list]) -> list[str]:
     findings = []
     for key in sorted(base.keys() | now.keys()):
         old, new = base.get(key), now.get(key)
         if old is not None and new is not None and old[0] == new[0]:
+            continue
+        if category in LENIENT and (new is None or "!" not in new[0]):
             continue
         if old is None and category in GROWING and "!" not in new[0]:
             continue  # a module imported later, or a new attribute of a real file's code
@@ -334,7 +362,8 @@ class Pending:
 
     source: str
     nonce: str | None  # None: not sealed (a cell magic)
-    findings: list[str]
+    findings: list[str]  # changed machinery seen before the test
+    problems: list[str] = dataclasses.field(default_factory=list)  # why it cannot be trusted
 
     def restore(self, cell: NotebookNode) -> None:
         cell.source = self.source
@@ -397,9 +426,10 @@ class Guard:
         self.digests.update(answer.digests)
 
     def check(self, names: list[str] = ()) -> tuple[list[str], Answer | None]:
-        """Probe the kernel; (findings, answer). Unanswered or forged: a finding."""
+        """Probe the kernel: (findings, answer). A forged answer is a finding; no answer
+        (or no probe) gives no findings and no answer."""
         if self.broken:
-            return [self.broken], None
+            return [], None
         try:
             answer = self._probe(names)
         except Forged as err:
@@ -434,16 +464,17 @@ class Guard:
             return None
         names = sorted(self.watched.get(index, set()) & self.expected.keys())
         findings, answer = self.check(names)
+        problems = []
         if answer is not None:
             for name in names:
                 ident, label, where = self.expected[name]
                 now = answer.names.get(name, ["missing", "nothing"])
                 if now[0] != ident:
-                    findings.append(f"`{name}` was rebound to {now[1]} ({where} bound it to"
-                                    f" {label})")
+                    findings.append(rebinding(name, ident, now, label, where))
         elif not findings:
-            findings.append("the kernel did not answer the grader's check before this test")
-        pending = Pending(cell.source, None, findings)
+            problems.append(self.broken or "the kernel did not answer the grader's check"
+                            " before it")
+        pending = Pending(cell.source, None, findings, problems)
         if cell.source.lstrip().startswith("%%"):
             if self.log:
                 self.log.warning("test cell %s starts with a cell magic: not sealed", index)
@@ -494,11 +525,14 @@ class Guard:
             return CHANGED + summarize(changed)
         if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
             return None  # the test ran and failed (or timed out): its own error is the reason
+        if pending.problems:
+            return NOT_RUN + summarize(pending.problems)
         if pending.nonce is None:
             return None
         status = (reply or {}).get("content", {}).get("status")
         if answer is None:
-            return NOT_RUN + "the kernel did not answer the grader's check after it"
+            return NOT_RUN + (self.broken or "the kernel did not answer the grader's check"
+                              " after it")
         if not own:
             why = " (the kernel reported an error that no output shows)" if status == "error" \
                 else ""

@@ -114,7 +114,7 @@ def checked_notebook() -> nbformat.NotebookNode:
     nb.cells[1] = _locked("setup", "import sys\nimport warnings\n\n"
                           "from course.checks import assert_close")
     mul_test = next(c for c in nb.cells if nbtools.grade_id(c) == "test_mul")
-    mul_test.source = "assert_close(mul(2, 3), 6, 'mul(2, 3)')\nassert mul(2, 3) == 6"
+    mul_test.source = "assert_close(mul(2, 3), 6, 'mul(2, 3)')"
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i}"
     return nb
