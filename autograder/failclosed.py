@@ -9,13 +9,18 @@ check vacuous; a trace function can skip the asserts. ``Guard`` (driven by
 only on evidence the grader can check:
 
 1. **A seal at the end of the test.** The cell sent to the kernel is the test's own source
-   plus one line that calls the grader's probe class with a nonce chosen per cell with
-   ``secrets`` (a final expression keeps its value, so partial credit still works). The
-   seal records whether it was called by the cell itself (a ``<module>`` frame run by
-   IPython's ``run_code``, not nested) with no trace or profile function. After the cell the
-   grader asks for the seals; without this cell's nonce, and without an error output of its
-   own, the cell scores 0: "the test did not run to its end: ...". The cell's source is
-   restored before anything is saved: the feedback shows the test as written.
+   plus one line, ``'autograder seal NONCE DIGEST'``: a nonce chosen per cell with
+   ``secrets`` and the SHA-256 of the text sent. The probe's AST transformer (installed
+   with the probe) turns that line into a call of the seal after the test's last statement
+   (a final expression becomes its argument and keeps its value, so partial credit still
+   works, and every line of the test keeps its number and text in tracebacks). The seal
+   records whether it was called by the cell itself (a ``<module>`` frame run by IPython's
+   ``run_code``, not nested), with no trace or profile function, for the very text the
+   grader sent, as IPython's own input transformers would have turned it into code, with
+   no other AST transformer. After the cell the grader asks for the seals; without this
+   cell's nonce, and without an error output of its own, the cell scores 0: "the test did
+   not run to its end: ...". The cell's source is restored before anything is saved: the
+   feedback shows the test as written.
 2. **A check of the machinery.** Before every test cell and after every instructor cell
    the grader probes the kernel (``autograder/kernel_probe.py``): input and AST
    transformers, event callbacks, the shell's, kernel's and session's methods and
@@ -54,7 +59,6 @@ import ast
 import dataclasses
 import hashlib
 import hmac
-import json
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -75,6 +79,16 @@ GROWING = frozenset({"course", "deps"})
 # wraps torch.manual_seed. There only values marked "!" count, replaced or added.
 LENIENT = frozenset({"deps"})
 SHOWN_FINDINGS = 3
+PLACEHOLDER = "0" * 64  # kernel_probe.PLACEHOLDER: the digest's place in the text it covers
+MARKER = "autograder seal "  # kernel_probe.MARKER
+# What the seal found wrong (kernel_probe._State.seal), as machinery changes.
+SEAL_FINDINGS = {
+    "trace": "a trace function was active while the test ran",
+    "profile": "a profile function was active while the test ran",
+    "sent": "the cell that ran is not the test the grader sent",
+    "transformed": "input transformers changed the test while it ran",
+    "ast": "AST transformers were active while the test ran",
+}
 
 Send = Callable[[str], Any]  # a user expression -> its result dict, or None: no answer
 
@@ -106,28 +120,16 @@ def python_source(source: str) -> ast.Module | None:
         return None
 
 
-def sealed_source(source: str, seal: str, value_name: str) -> str:
-    """``source`` with ``seal`` run after it; a final expression keeps its value.
+def sealed_source(source: str, nonce: str, digest: str) -> str:
+    """``source`` and a last line that the probe's AST transformer turns into the seal.
 
-    When the test ends with an expression (nbgrader's partial credit: a number), it is
-    assigned to ``value_name`` before the seal and shown after it, so the cell's result is
-    the same. The lines before it are unchanged, so tracebacks point at the same lines.
+    The lines of the test stay as written, so tracebacks point at the same lines and show
+    the same text. A final expression becomes the seal's argument and stays the cell's
+    result (nbgrader's partial credit), unless a final ';' hides it ('quiet').
     """
     body = source.rstrip()
-    try:
-        tree = ast.parse(body)
-    except SyntaxError:
-        return f"{body}\n{seal}\n"
-    last = tree.body[-1] if tree.body else None
-    if not isinstance(last, ast.Expr) or _quiet(body):
-        return f"{body}\n{seal}\n"
-    lines = body.splitlines(keepends=True)
-    start = sum(len(line) for line in lines[: last.lineno - 1])
-    start += len(lines[last.lineno - 1].encode()[: last.col_offset].decode())
-    end = sum(len(line) for line in lines[: last.end_lineno - 1])
-    end += len(lines[last.end_lineno - 1].encode()[: last.end_col_offset].decode())
-    return (f"{body[:start]}{value_name} = ({body[start:end]}\n){body[end:]}\n{seal}\n"
-            f"{value_name}\n")
+    quiet = " quiet" if _quiet(body) else ""
+    return f"{body}\n{MARKER + nonce + ' ' + digest + quiet!r}\n"
 
 
 def _quiet(source: str) -> bool:
@@ -175,16 +177,45 @@ def bound_names(tree: ast.Module | None) -> set[str]:
     return names
 
 
-def loaded_names(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
-            and isinstance(n.ctx, ast.Load)}
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ListComp, ast.SetComp,
+           ast.DictComp, ast.GeneratorExp)
+
+
+def _locals(scope: ast.AST) -> set[str]:
+    """Parameters and names a function (or comprehension) binds: not globals."""
+    names = set()
+    args = getattr(scope, "args", None)
+    if isinstance(args, ast.arguments):
+        every = [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]
+        names |= {a.arg for a in every if a is not None}
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+                and node is not scope:
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {a.asname or a.name.split(".")[0] for a in node.names}
+    return names
+
+
+def free_names(node: ast.AST, bound: frozenset[str] = frozenset()) -> set[str]:
+    """Global names that ``node`` reads (a function's parameters and locals are not)."""
+    if isinstance(node, ast.Name):
+        return {node.id} - bound if isinstance(node.ctx, ast.Load) else set()
+    if isinstance(node, _SCOPES):
+        bound = bound | _locals(node)
+    out: set[str] = set()
+    for child in ast.iter_child_nodes(node):
+        out |= free_names(child, bound)
+    return out
 
 
 def definitions(tree: ast.Module | None) -> dict[str, set[str]]:
     """Top-level function and class name -> the global names its body reads."""
     if tree is None:
         return {}
-    return {node.name: loaded_names(node) for node in tree.body
+    return {node.name: free_names(node) for node in tree.body
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
 
@@ -195,7 +226,7 @@ def watched_names(test: ast.Module | None, helpers: dict[str, set[str]],
     if test is None:
         return set()
     own = bound_names(test)
-    todo = loaded_names(test) - own
+    todo = free_names(test) - own
     seen: set[str] = set()
     while todo:
         name = todo.pop()
@@ -231,6 +262,15 @@ def is_instructor(cell: NotebookNode) -> bool:
 def tampered_output(text: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=TAMPERED_ENAME, evalue=text,
                         traceback=[f"\x1b[0;31m{TAMPERED_ENAME}\x1b[0m: {text}"])
+
+
+def hide_marker(cell: NotebookNode, marker: str) -> None:
+    """Drop the seal's line from the context lines of the cell's tracebacks."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error" and isinstance(output.get("traceback"), list):
+            output["traceback"] = ["\n".join(line for line in chunk.split("\n")
+                                             if marker not in line)
+                                   for chunk in output["traceback"]]
 
 
 def summarize(findings: list[str]) -> str:
@@ -347,7 +387,7 @@ def verify(result: Any, key: str, challenge: str) -> Answer:
                         hashlib.sha256).hexdigest()
     if not hmac.compare_digest(tag, expected):
         raise Forged("the kernel's answer to the grader's check is not authentic")
-    data = json.loads(body)
+    data = ast.literal_eval(body)
     if data.get("challenge") != challenge:
         raise Forged("the kernel's answer to the grader's check is a replay")
     return Answer(data["digests"], data["details"], data["names"], data["seals"])
@@ -402,8 +442,8 @@ class Guard:
 
     def _probe(self, names: list[str] = ()) -> Answer:
         challenge = secrets.token_hex(16)
-        request = json.dumps({"digests": self.digests, "names": sorted(names),
-                              "modules": self.module_names})
+        request = {"digests": dict(self.digests), "names": sorted(names),
+                   "modules": self.module_names}
         result = self.send(f"{finder(self.name)}.probe({challenge!r}, {request!r})")
         if result is None:
             raise TimeoutError("the kernel did not answer the grader's check")
@@ -436,10 +476,13 @@ class Guard:
             return [str(err)], None
         except TimeoutError:
             return [], None
+        findings = []
+        # a nonce the grader never sent; an earlier cell's (its check timed out) is no sign
+        if any(nonce not in self.issued for nonce, _ in answer.seals):
+            findings.append("the grader's seal was called by the notebook")
         if self.clean:
             self.accept(answer)
-            return [], answer
-        findings = []
+            return findings, answer
         for category in CATEGORIES:
             if category not in answer.details:
                 continue
@@ -475,14 +518,17 @@ class Guard:
             problems.append(self.broken or "the kernel did not answer the grader's check"
                             " before it")
         pending = Pending(cell.source, None, findings, problems)
+        if self.broken:
+            return pending  # no probe class to seal with: the test cannot earn its points
         if cell.source.lstrip().startswith("%%"):
             if self.log:
                 self.log.warning("test cell %s starts with a cell magic: not sealed", index)
             return pending
         pending.nonce = secrets.token_hex(16)
         self.issued.add(pending.nonce)
-        seal = f"{finder(self.name)}.seal({pending.nonce!r})"
-        cell.source = sealed_source(cell.source, seal, f"_autograder_value_{secrets.token_hex(6)}")
+        sent = sealed_source(cell.source, pending.nonce, PLACEHOLDER)
+        digest = hashlib.sha256(sent.encode()).hexdigest()
+        cell.source = sent.replace(PLACEHOLDER, digest)
         return pending
 
     def after(self, cell: NotebookNode, index: int, pending: Pending | None,
@@ -506,21 +552,16 @@ class Guard:
         verdict = self.verdict(cell, pending, findings, answer, reply)
         if verdict is not None:
             cell.outputs = [tampered_output(verdict)]
+        elif pending.nonce:
+            hide_marker(cell, MARKER + pending.nonce)
 
     def verdict(self, cell: NotebookNode, pending: Pending, findings: list[str],
                 answer: Answer | None, reply: dict | None) -> str | None:
         """The TestTampered text for a test cell, or None when it may keep its outputs."""
         seals = answer.seals if answer is not None else []
         own = [problems for nonce, problems in seals if nonce == pending.nonce]
-        # a nonce the grader never sent; an earlier cell's (its check timed out) is no sign
-        strangers = [nonce for nonce, _ in seals if nonce not in self.issued]
         changed = pending.findings + findings
-        if strangers:
-            changed.append("the grader's seal was called by the notebook")
-        if any("trace" in p for problems in own for p in problems):
-            changed.append("a trace function was active while the test ran")
-        if any("profile" in p for problems in own for p in problems):
-            changed.append("a profile function was active while the test ran")
+        changed += [SEAL_FINDINGS[p] for problems in own for p in problems if p in SEAL_FINDINGS]
         if changed:
             return CHANGED + summarize(changed)
         if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
@@ -537,7 +578,7 @@ class Guard:
             why = " (the kernel reported an error that no output shows)" if status == "error" \
                 else ""
             return NOT_RUN + f"its last line never ran{why}"
-        problems = [p for p in own[0] if p not in ("trace", "profile")]
+        problems = [p.split(":", 1)[1] for p in own[0] if p.startswith("frame:")]
         if problems:
             return NOT_RUN + "its last line was reached from other code (" + \
                 ", ".join(problems) + ")"

@@ -16,23 +16,30 @@ controls (its globals, its builtins)::
   label]}}``, with a digest per category; the details of a category are sent only when
   its digest differs from the one in ``request``. The grader compares them with a
   baseline it keeps itself.
-- ``seal(nonce)`` is the last line the grader appends to every graded test cell: it
-  records the nonce, and whether it was called by the cell itself (a ``<module>`` frame run
-  by IPython's ``run_code``, not nested in another one) with no trace or profile function.
-  The next probe hands the records to the grader and forgets them.
+- ``seal(nonce, digest)`` runs after the last statement of every graded test cell: the
+  grader appends the line ``'autograder seal NONCE DIGEST'`` and ``_Sealer``, an AST
+  transformer installed with the probe, turns it into the call (into ``sealed(...)``
+  around a final expression, whose value stays the cell's result). It records the nonce
+  and what it finds wrong: not called by the cell itself (a
+  ``<module>`` frame run by IPython's ``run_code``, not nested in another one); a trace or
+  profile function; a cell that is not the one the grader sent (``digest``: SHA-256 of the
+  source sent, with ``PLACEHOLDER`` in place of the digest); a cell that IPython's own
+  input transformers, as they were at install, would not have turned into the code that
+  ran; AST transformers. The next probe hands the records to the grader and forgets them.
 
-Every answer is JSON followed by an HMAC-SHA256 tag under a key chosen per run by the
-grader, over the grader's fresh challenge and the JSON. Everything this code uses was
-bound when it was installed, before the notebook ran: its own copy of the builtins, and
-the functions of ``sys``, ``json``, ``hmac``. It raises the bar; code running in the same
+Every answer is the ``repr`` of a dict of strings and lists (parsed by the grader with
+``ast.literal_eval``), prefixed with an HMAC-SHA256 tag under a key chosen per run by the
+grader, over the grader's fresh challenge and the body. Everything this code uses was bound
+when it was installed, before the notebook ran: its own copy of the builtins, the C
+functions of ``sys`` and ``_hashlib``. It raises the bar; code running in the same
 interpreter can still find the key and forge an answer (see the README).
 """
 
+import _hashlib
+import ast
+import copy
 import functools
-import hashlib
-import hmac
 import importlib.util
-import json
 import sys
 import sysconfig
 import threading
@@ -49,6 +56,8 @@ UNWATCHED = ("matplotlib", "mpl_toolkits", "IPython", "ipykernel", "ipywidgets",
              "sys", "os", "warnings", "logging", "traitlets", "zmq", "builtins", "course",
              "asyncio", "threading", "_thread", "gc", "importlib", "linecache", "__main__")
 MAX_SEALS = 100
+# The last line the grader appends to a test cell: 'autograder seal NONCE DIGEST [quiet]'.
+MARKER = "autograder seal "
 
 _getframe = sys._getframe
 _current_frames = sys._current_frames
@@ -56,10 +65,9 @@ _gettrace = sys.gettrace
 _getprofile = sys.getprofile
 _modules = sys.modules
 _builtins_module = sys.modules["builtins"]
-_dumps = json.dumps
-_loads = json.loads
-_hmac_new = hmac.new
-_sha256 = hashlib.sha256
+_hmac_digest = _hashlib.hmac_digest  # C functions: patching hmac or hashlib changes nothing
+_sha256 = _hashlib.openssl_sha256
+PLACEHOLDER = "0" * 64  # stands for the test's digest inside the source the digest covers
 _active_threads = threading._active
 _get_ident = threading.get_ident
 _FunctionType = types.FunctionType
@@ -91,6 +99,12 @@ class _State:
         self.course_root = self.roots and next(
             (r for r in self.roots if r.endswith("/course/")), None)
         self.seals = []
+        manager = copy.copy(shell.input_transformer_manager)
+        for attr in ("cleanup_transforms", "line_transforms", "token_transformers"):
+            setattr(manager, attr, list(getattr(manager, attr)))
+        self.manager = manager  # IPython's own input transformers, as they are at install
+        self.post = list(shell.input_transformers_post)
+        self.ast = list(shell.ast_transformers)
 
     # -- identities ---------------------------------------------------------------------
 
@@ -204,7 +218,7 @@ class _State:
                    "display_formatter": shell.display_formatter,
                    "displayhook": shell.displayhook, "display_pub": shell.display_pub,
                    "InteractiveTB": shell.InteractiveTB, "events": shell.events,
-                   "builtin_trap": shell.builtin_trap}
+                   "builtin_trap": shell.builtin_trap, "sealer": getattr(self, "sealer", None)}
         for name, obj in objects.items():
             if obj is None:
                 continue
@@ -213,6 +227,18 @@ class _State:
                 if isinstance(value, _MACHINERY) and not isinstance(value, (type, _ModuleType)):
                     out[f"{name}.__dict__.{key}"] = self.entry(value)
             for cls in type(obj).__mro__[:-1]:
+                prefix = f"{cls.__module__}.{cls.__qualname__}"
+                for key, value in vars(cls).items():
+                    out[f"{prefix}.{key}"] = self.entry(value)
+        formatters = getattr(shell.display_formatter, "formatters", None) or {}
+        for mime, formatter in list(formatters.items()):
+            out[f"display_formatter.formatters.{mime}"] = self.entry(formatter)
+            for attr in ("type_printers", "deferred_printers", "singleton_printers"):
+                printers = getattr(formatter, attr, None)
+                if isinstance(printers, dict):
+                    out[f"display_formatter.formatters.{mime}.{attr}"] = self.seq(
+                        printers, list(printers.values()))
+            for cls in type(formatter).__mro__[:-1]:
                 prefix = f"{cls.__module__}.{cls.__qualname__}"
                 for key, value in vars(cls).items():
                     out[f"{prefix}.{key}"] = self.entry(value)
@@ -310,45 +336,70 @@ class _State:
         return self.entry(value)
 
     def probe(self, challenge, request):
-        if type(challenge) is not str or type(request) is not str:
+        """``request``: a dict literal from the grader: digests it holds, notebook names to
+        report, notebook names of modules to watch."""
+        if type(challenge) is not str or type(request) is not dict:
             return "error: bad arguments"
-        req = _loads(request)
-        self.extra_modules = {n: self.ns[n] for n in req.get("modules", ())
+        self.extra_modules = {n: self.ns[n] for n in request.get("modules", ())
                               if isinstance(self.ns.get(n), _ModuleType)}
         course, deps = self.modules()
         categories = {"ipython": self.ipython(), "builtins": self.builtins(),
                       "trace": self.trace(), "threads": self.threads(), "course": course,
                       "deps": deps}
-        known = req.get("digests") or {}
+        known = request.get("digests") or {}
         digests, details = {}, {}
         for category, entries in categories.items():
             text = "\n".join(f"{k}={v[0]}" for k, v in sorted(entries.items()))
             digests[category] = _sha256(text.encode()).hexdigest()
             if known.get(category) != digests[category]:
                 details[category] = entries
-        names = {n: self.name_entry(n) for n in req.get("names", ())}
+        names = {n: self.name_entry(n) for n in request.get("names", ())}
         seals, self.seals = self.seals, []
-        body = _dumps({"challenge": challenge, "digests": digests, "details": details,
-                       "names": names, "seals": seals}, sort_keys=True)
-        tag = _hmac_new(self.key, challenge.encode() + b"\0" + body.encode(), _sha256)
-        return tag.hexdigest() + ":" + body
+        body = repr({"challenge": challenge, "digests": digests, "details": details,
+                     "names": names, "seals": seals})
+        tag = _hmac_digest(self.key, challenge.encode() + b"\0" + body.encode(), "sha256")
+        return tag.hex() + ":" + body
 
-    def seal(self, nonce, frame):
+    def transform(self, raw):
+        """What IPython's own input transformers (as at install) make of a multi-line cell."""
+        lines = self.manager.transform_cell(raw).splitlines(keepends=True)
+        for transform in self.post:
+            lines = transform(lines)
+        return "".join(lines)
+
+    def seal(self, nonce, digest, frame):
         problems = []
         if frame.f_code.co_name != "<module>":
-            problems.append(f"called from {frame.f_code.co_name}()")
+            problems.append(f"frame:called from {frame.f_code.co_name}()")
         if frame.f_back is None or frame.f_back.f_code is not self.run_code:
-            problems.append("not called by IPython's run_code")
+            problems.append("frame:not called by IPython's run_code")
         depth, outer = 0, frame
         while outer is not None:
             depth += outer.f_code is self.run_code
             outer = outer.f_back
         if depth != 1:
-            problems.append(f"inside {depth} nested cell executions")
+            problems.append(f"frame:inside {depth} nested cell executions")
         if _gettrace() is not None or frame.f_trace is not None:
             problems.append("trace")
         if _getprofile() is not None:
             problems.append("profile")
+        result = getattr(self.shell.displayhook, "exec_result", None)
+        info = getattr(result, "info", None)
+        raw = getattr(info, "raw_cell", None)
+        ran = getattr(info, "transformed_cell", None)
+        if type(raw) is not str or type(digest) is not str or _sha256(
+                raw.replace(digest, PLACEHOLDER).encode()).hexdigest() != digest:
+            problems.append("sent")
+        else:
+            try:
+                expected = self.transform(raw)
+            except Exception:  # noqa: BLE001 - any failure is a finding, never a crash
+                expected = None
+            if type(ran) is not str or ran != expected:
+                problems.append("transformed")
+        now = list(self.shell.ast_transformers)
+        if len(now) != len(self.ast) or any(a is not b for a, b in zip(now, self.ast, strict=True)):
+            problems.append("ast")
         if len(self.seals) < MAX_SEALS:
             self.seals.append([nonce if type(nonce) is str else "<not a str>", problems])
 
@@ -368,12 +419,64 @@ def install(name, key, shell=None):
     def probe(challenge, request):
         return state.probe(challenge, request)
 
-    def seal(nonce):
-        state.seal(nonce, _getframe(1))
+    def seal(nonce, digest):
+        state.seal(nonce, digest, _getframe(1))
+
+    def sealed(nonce, digest, value):
+        state.seal(nonce, digest, _getframe(1))
+        return value
 
     cls = type(name, (), {"probe": staticmethod(probe), "seal": staticmethod(seal),
-                          "__slots__": ()})
+                          "sealed": staticmethod(sealed), "__slots__": ()})
     holder = _ModuleType(name)
     holder.probe_class = cls
     _modules[name] = holder
+    sealer = _Sealer(name)
+    shell.ast_transformers.insert(0, sealer)
+    state.ast = list(shell.ast_transformers)
+    state.sealer = sealer
     return cls
+
+
+class _Sealer:
+    """The grader's AST transformer: turns a test cell's last line, the string
+    ``'autograder seal NONCE DIGEST'``, into a call of the seal after the test's last
+    statement; a final expression becomes the seal's argument, so its value is still the
+    cell's result (nbgrader's partial credit) and its line and text stay as written."""
+
+    def __init__(self, name):
+        self.finder = (f"[c for c in ().__class__.__base__.__subclasses__()"
+                       f" if c.__name__ == {name!r}][0]")
+
+    def visit(self, node):
+        try:
+            return self.seal(node)
+        except Exception:  # noqa: BLE001 - IPython would unregister a transformer that raises
+            return node
+
+    def seal(self, node):
+        body = getattr(node, "body", None)
+        if not body or type(body[-1]) is not ast.Expr:
+            return node
+        marker = body[-1].value
+        if type(marker) is not ast.Constant or type(marker.value) is not str \
+                or not marker.value.startswith(MARKER):
+            return node
+        words = marker.value[len(MARKER):].split()
+        nonce, digest, quiet = words[0], words[1], "quiet" in words[2:]
+        del body[-1]
+        last = body[-1] if body else None
+        if type(last) is ast.Expr and not quiet:
+            call = ast.parse(f"{self.finder}.sealed({nonce!r}, {digest!r}, None)",
+                             mode="eval").body
+            for child in ast.walk(call):
+                ast.copy_location(child, last.value)
+            call.args[2] = last.value
+            last.value = call
+        else:
+            statement = ast.Expr(value=ast.parse(f"{self.finder}.seal({nonce!r}, {digest!r})",
+                                                 mode="eval").body)
+            for child in ast.walk(statement):
+                ast.copy_location(child, marker)
+            body.append(statement)
+        return node
