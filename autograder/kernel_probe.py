@@ -230,14 +230,22 @@ class _State:
                 prefix = f"{cls.__module__}.{cls.__qualname__}"
                 for key, value in vars(cls).items():
                     out[f"{prefix}.{key}"] = self.entry(value)
+        # The formatters turn the probe's answer (a str) into text: what they would run for
+        # a str, their printers for str and object, counts. (Printers for other types come
+        # and go honestly: the inline backend adds one for matplotlib figures.)
         formatters = getattr(shell.display_formatter, "formatters", None) or {}
         for mime, formatter in list(formatters.items()):
             out[f"display_formatter.formatters.{mime}"] = self.entry(formatter)
-            for attr in ("type_printers", "deferred_printers", "singleton_printers"):
-                printers = getattr(formatter, attr, None)
-                if isinstance(printers, dict):
-                    out[f"display_formatter.formatters.{mime}.{attr}"] = self.seq(
-                        printers, list(printers.values()))
+            printers = getattr(formatter, "type_printers", None)
+            if isinstance(printers, dict):
+                for kind in (str, object):
+                    out[f"display_formatter.formatters.{mime}.type_printers[{kind.__name__}]"] = \
+                        self.entry(printers.get(kind))
+            deferred = getattr(formatter, "deferred_printers", None)
+            if isinstance(deferred, dict):
+                for kind in ("str", "object"):
+                    out[f"display_formatter.formatters.{mime}.deferred_printers[{kind}]"] = \
+                        self.entry(deferred.get(("builtins", kind)))
             for cls in type(formatter).__mro__[:-1]:
                 prefix = f"{cls.__module__}.{cls.__qualname__}"
                 for key, value in vars(cls).items():
