@@ -60,6 +60,7 @@ import dataclasses
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -426,6 +427,7 @@ class Guard:
         self.digests: dict[str, str] = {}
         self.expected: dict[str, tuple[str, str, str]] = {}  # name -> (ident, label, cell)
         self.issued: set[str] = set()  # every seal nonce sent in this run
+        self.probes, self.seconds = 0, 0.0  # what the checks cost (logged by GuardedExecute)
         self.trees = {i: python_source(c.source) for i, c in enumerate(cells)
                       if is_instructor(c)}
         self.bound = {i: bound_names(t) for i, t in self.trees.items()}
@@ -444,10 +446,15 @@ class Guard:
         challenge = secrets.token_hex(16)
         request = {"digests": dict(self.digests), "names": sorted(names),
                    "modules": self.module_names}
-        result = self.send(f"{finder(self.name)}.probe({challenge!r}, {request!r})")
-        if result is None:
-            raise TimeoutError("the kernel did not answer the grader's check")
-        return verify(result, self.key, challenge)
+        start = time.perf_counter()
+        try:
+            result = self.send(f"{finder(self.name)}.probe({challenge!r}, {request!r})")
+            if result is None:
+                raise TimeoutError("the kernel did not answer the grader's check")
+            return verify(result, self.key, challenge)
+        finally:
+            self.probes += 1
+            self.seconds += time.perf_counter() - start
 
     def boot(self) -> None:
         self.booted = True

@@ -47,9 +47,13 @@ import types
 
 # Event callbacks that honest notebooks register (module, qualname): when pyplot is first
 # imported, the inline backend adds flush_figures to post_execute, other backends pyplot's
-# _draw_all_if_interactive.
-ALLOWED_CALLBACKS = frozenset({("matplotlib_inline.backend_inline", "flush_figures"),
-                               ("matplotlib.pyplot", "_draw_all_if_interactive")})
+# _draw_all_if_interactive; ``%load_ext autoreload`` adds its two hooks.
+ALLOWED_CALLBACKS = frozenset({
+    ("matplotlib_inline.backend_inline", "flush_figures"),
+    ("matplotlib.pyplot", "_draw_all_if_interactive"),
+    ("IPython.extensions.autoreload", "AutoreloadMagics.pre_run_cell"),
+    ("IPython.extensions.autoreload", "AutoreloadMagics.post_execute_hook"),
+})
 # Modules used by the course that are not watched: they change their own attributes
 # (IPython swaps matplotlib's pyplot functions, sys.last_value changes on every error, ...).
 UNWATCHED = ("matplotlib", "mpl_toolkits", "IPython", "ipykernel", "ipywidgets", "tqdm",
@@ -190,13 +194,20 @@ class _State:
     # -- categories -----------------------------------------------------------------------
 
     def allowed_callback(self, callback):
-        module = getattr(callback, "__module__", None)
-        name = getattr(callback, "__qualname__", None)
-        if (module, name) not in ALLOWED_CALLBACKS or type(callback) is not _FunctionType:
+        """An ALLOWED_CALLBACKS function (or a method of one of its objects) that is the one
+        its module defines, in that module's file."""
+        func = callback.__func__ if type(callback) is _MethodType else callback
+        if type(func) is not _FunctionType:
+            return False
+        module, name = func.__module__, func.__qualname__
+        if (module, name) not in ALLOWED_CALLBACKS:
             return False
         owner = _modules.get(module)
-        return (getattr(owner, name, None) is callback and not self.foreign(callback)
-                and callback.__code__.co_filename == getattr(owner, "__file__", None))
+        found = owner
+        for part in name.split("."):
+            found = vars(found).get(part) if hasattr(found, "__dict__") else None
+        return (found is func and not self.foreign(func)
+                and func.__code__.co_filename == getattr(owner, "__file__", None))
 
     def ipython(self):
         shell = self.shell

@@ -101,7 +101,12 @@ class GuardedExecute(Execute):
         self._last_reply: dict | None = None
         self._guard = (failclosed.Guard(nb.cells, self.send_probe, self.log)
                        if self.fail_closed else None)
-        return super().preprocess(nb, resources, km)
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            if self._guard is not None:
+                self.log.info("fail-closed tests: %d checks of the kernel in %.2f s",
+                              self._guard.probes, self._guard.seconds)
 
     def on_cell_executed(self, **kwargs: Any) -> Any:
         self._last_reply = kwargs.get("execute_reply")

@@ -344,3 +344,19 @@ def test_a_failing_test_keeps_its_own_error():
     _, cells = grade(fresh(SETUP, wrong, TEST_PLAIN))
     assert verdicts(cells)["test_plain"] is None
     assert [o["ename"] for o in cells[2].outputs] == ["AssertionError"]
+
+
+def test_honest_habits_do_not_trip_the_check():
+    habits = answer(
+        "%load_ext autoreload\n%autoreload 2\n"
+        "import collections, concurrent.futures, dataclasses\n"
+        "import numpy as np\n"
+        "from course.numeric import sigmoid  # a course module the setup did not import\n"
+        "Pair = collections.namedtuple('Pair', 'a b')\n\n\n"
+        "@dataclasses.dataclass(frozen=True)\nclass Point:\n    x: float\n\n\n"
+        "pool = concurrent.futures.ThreadPoolExecutor(2)  # idle workers stay\n"
+        "print(list(pool.map(sigmoid, [0.0, 1.0])))\n"
+        "W = np.zeros(3)  # data names may change freely\n"
+        + ADD.source)
+    _, cells = grade(fresh(SETUP, habits, TEST_ADD, TEST_TWICE, TEST_PLAIN))
+    assert verdicts(cells) == {"test_add": None, "test_twice": None, "test_plain": None}
