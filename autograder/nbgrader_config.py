@@ -45,6 +45,9 @@ c.Execute.kernel_name = "python3"
 # once a kernel ignores an interrupt, the remaining cells score 0 at once instead of each
 # waiting for the full timeout (see autograder/nbgrader_ext.py). IgnorePattern must stay
 # right after the executor: it edits outputs before SaveAutoGrades scores them.
+# GuardedExecute also makes graded test cells fail closed (autograder/failclosed.py): a
+# test without evidence that it ran to its end, untampered, scores 0 (status "tampered").
+# c.GuardedExecute.fail_closed = False turns that off (for measurements, never for grades).
 c.Autograde.autograde_preprocessors = [
     "autograder.nbgrader_ext.GuardedExecute",
     "nbgrader.preprocessors.IgnorePattern",
