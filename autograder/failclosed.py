@@ -31,8 +31,9 @@ only on evidence the grader can check:
    that the test uses (``assert_close``, ``reference``, ...). The first answer is the
    baseline, updated while only instructor cells (locked cells, restored from the
    gradebook) have run; any later difference, outside a short list of honest ones (the
-   matplotlib backend's post_execute callback, modules imported later), zeroes the test
-   cells it was seen before or after: "the notebook changed the test machinery: ...".
+   matplotlib backend's post_execute callback, modules imported later, numpy or torch
+   rebinding their own functions), zeroes the test cells it was seen before or after:
+   "the notebook changed the test machinery: ...".
 
 Why ``user_expressions``: IPython's input transformers also transform the code of silent
 execute requests, but user expressions are evaluated with ``eval`` after the request's
@@ -42,9 +43,9 @@ IPython 9's ``InteractiveShell.user_expressions``). The probe class is found fro
 
 Where the secrets live: the HMAC key, the probe class's name, the challenges and the seal
 nonces are drawn with ``secrets`` in the grader process for each run; the baseline is kept
-there too. The kernel's answers are JSON authenticated with HMAC-SHA256 over the grader's
-fresh challenge, so an answer recorded earlier, or made up by code that has not found the
-key, is rejected.
+there too. The kernel's answers (the ``repr`` of a dict, read with ``ast.literal_eval``) are
+authenticated with HMAC-SHA256 over the grader's fresh challenge, so an answer recorded
+earlier, or made up by code that has not found the key, is rejected.
 
 Limits: this raises the bar, it does not contain. Code in the same interpreter can find
 the key, patch what the probe does not look at (numpy's internals, C extensions), run a
@@ -388,8 +389,12 @@ def verify(result: Any, key: str, challenge: str) -> Answer:
                         hashlib.sha256).hexdigest()
     if not hmac.compare_digest(tag, expected):
         raise Forged("the kernel's answer to the grader's check is not authentic")
-    data = ast.literal_eval(body)
-    if data.get("challenge") != challenge:
+    try:
+        data = ast.literal_eval(body)
+    except (ValueError, SyntaxError, MemoryError, RecursionError) as err:
+        raise Forged(f"the kernel's answer to the grader's check is garbled ({err!r:.60})") \
+            from None
+    if not isinstance(data, dict) or data.get("challenge") != challenge:
         raise Forged("the kernel's answer to the grader's check is a replay")
     return Answer(data["digests"], data["details"], data["names"], data["seals"])
 
