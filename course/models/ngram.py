@@ -5,11 +5,14 @@ p(x_t | x_<t) ~ p(x_t | x_{t-m}, ..., x_{t-1}), estimated by counting in a train
 events need smoothing:
 
 - ``"add-one"`` (Laplace): p(w | h) = (c(h w) + 1) / (c(h) + V);
-- ``"witten-bell"`` (Witten & Bell, 1991, interpolated as in Chen & Goodman, 1999,
-  eq. 14): p(w | h) = (c(h w) + N1+(h .) p(w | h')) / (c(h) + N1+(h .)), where N1+(h .)
-  is the number of distinct symbols seen after h and h' drops the oldest symbol of h;
-  below order 1 the distribution is uniform, 1 / V. A context never seen falls back to
-  p(w | h').
+- ``"witten-bell"`` (Witten & Bell, 1991; interpolated, as in Chen & Goodman, 1999,
+  "An empirical study of smoothing techniques for language modeling")::
+
+      p(w | h) = (c(h w) + N1+(h .) p(w | h')) / (c(h) + N1+(h .))
+
+  where N1+(h .) is the number of distinct symbols seen after h and h' drops the oldest
+  symbol of h; below order 1 the distribution is uniform, 1 / V. A context never seen
+  falls back to p(w | h').
 
 The first m symbols of a text, which have fewer than m predecessors, are scored with the
 context they have, so every symbol is scored, as a recurrent model does. Counts are kept

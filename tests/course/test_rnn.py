@@ -226,3 +226,12 @@ def test_truncated_bptt_learns_a_periodic_text() -> None:
     assert len(losses) == 10 * 8
     after = bits_per_char(m, ids, num_streams=4)
     assert before > 1.5 and after < 0.3, (before, after)
+
+
+def test_a_learned_embedding_replaces_the_one_hot_inputs() -> None:
+    m = CharRNN(V, 8, cell="gru", n=6, embedding_dim=3).double()
+    assert m.embedding is not None and m.embedding.weight.shape == (V + 1, 3)
+    check_autoregressive(m, 6)
+    with torch.no_grad():
+        total = m.log_prob(all_sequences(V, 2)).exp().sum().item()
+    assert total == pytest.approx(1.0, abs=1e-12)
