@@ -33,38 +33,66 @@ _FEWER = "x_i has only min(i, m) predecessors: x_0 has none, x_1 has one, and so
 _WEIGHTS = "p(h) is a categorical over |h| values: |h| - 1 free parameters."
 
 
-def count_mistakes(function: str, n: int, k: int = 2, third: int | None = None
-                   ) -> dict[int, str]:
-    """{wrong count: explanation} of common mistakes for the count ``function(n, k, ...)``.
+def count_mistakes(function: str, *args: Any) -> dict[int, str]:
+    """{wrong count: explanation} of common mistakes for the count ``function(*args)``.
 
-    ``function`` is the name of a function of :mod:`course.models.counting`
-    (``count_joint_table``, ``count_chain_rule``, ``count_independent``,
-    ``count_markov`` with ``third = m``, ``count_latent_variable`` with ``third`` the
-    number of latent states). A value that two mistakes give keeps the first one's
-    explanation; the caller ignores a mistake whose value is the right count.
+    ``function`` is the name of a function of :mod:`course.models.counting`, ``args`` its
+    arguments: ``count_joint_table(n, k)``, ``count_chain_rule(n, k)``,
+    ``count_independent(n, k)``, ``count_markov(n, k, m)``,
+    ``count_latent_variable(n, k, num_latent_states)``, ``count_fvsbn(n)``,
+    ``count_nade(n, d, tied)``, with the same defaults. A value that two mistakes give
+    keeps the first one's explanation; :func:`course.checks.check_count` ignores a
+    mistake whose value is the right count.
     """
+    n = args[0]
+    k = args[1] if len(args) > 1 else 2
     candidates: list[tuple[int, str]] = []
     if function == "count_joint_table":
-        candidates = [(k**n, _LAST_FREE), (k**n - k, "k**n - 1: only one probability is "
-                                           "not free, the one that makes the sum 1.")]
+        candidates = [(k**n, _LAST_FREE)]
     elif function == "count_chain_rule":
         rows = sum(k**i for i in range(n))
         candidates = [(k * rows, K_ENTRIES), (rows, ONE_PER_ROW), (k * (k**n - 1), _EXPONENT)]
     elif function == "count_independent":
         candidates = [(n * k, K_ENTRIES), (n, ONE_PER_ROW)]
     elif function == "count_markov":
-        m = 1 if third is None else third
+        m = args[2] if len(args) > 2 else 1
         rows = sum(k ** min(i, m) for i in range(n))
         candidates = [(k * rows, K_ENTRIES), (rows, ONE_PER_ROW),
                       (n * k**m * (k - 1), _FEWER)]
     elif function == "count_latent_variable":
-        h = 2 if third is None else third
+        h = args[2] if len(args) > 2 else 2
         candidates = [
             ((h - 1) + h * n * k, K_ENTRIES),
             (h + h * n * (k - 1), _WEIGHTS),
+            (h * n * (k - 1), "p(h) is missing: its |h| - 1 free parameters count too."),
             (h + h * n * k, f"{_WEIGHTS} And {K_ENTRIES}"),
             ((h - 1) + h * n, ONE_PER_ROW),
         ]
+    elif function == "count_fvsbn":
+        candidates = [
+            (n * (n - 1) // 2, "the biases are missing: every conditional has its own b_i."),
+            (n * (n + 1) // 2 + n, "the diagonal of W was counted: x_i does not see itself."),
+            (n * n + n, "all of W was counted: it is strictly lower triangular, x_i sees x_<i."),
+            (n * n, "all of W was counted, and no biases: W is strictly lower triangular, and "
+                    "every conditional has its own b_i."),
+        ]
+    elif function == "count_nade":
+        d, tied = args[1], args[2] if len(args) > 2 else True
+        if tied:
+            candidates = [
+                (2 * n * d + d + n, "all n columns of W were counted, but the last one "
+                 "multiplies x_{n-1}, which is no conditional's input: W contributes d (n - 1)."),
+                (2 * n * d - d + n, "c is missing: the hidden units have d biases."),
+            ]
+        else:
+            candidates = [
+                (d * n * n + 2 * d * n + n, "A_i has i columns (one per variable of x_<i), "
+                 "not n."),
+                (d * n * (n + 1) // 2 + 2 * d * n + n, "A_i has i columns: x_i is not an input "
+                 "of its own conditional."),
+                (d * n * (n - 1) // 2 + d * n + d + n, "untied means every conditional has "
+                 "its own c_i too."),
+            ]
     else:
         raise ValueError(f"no mistakes known for {function!r}")
     mistakes: dict[int, str] = {}

@@ -191,6 +191,12 @@ def check_samples(
                 f"{explanation} ({name} follow the distribution that mistake gives, chi-square "
                 f"p-value {p_mistake:.2g}, not the model's, p-value {p_value:.1e}.)"
             )
+    if observed.max() == len(samples) > 1 and probs.max() / probs.sum() < 0.99:
+        raise CheckFailure(
+            f"Every sample is the same state, {state(int(np.argmax(observed)))}: one random "
+            f"number was drawn for all {len(samples)} samples (rng.random() without a size?). "
+            "Draw one per sample, e.g. rng.random(num_samples)."
+        )
     if impossible is not None:
         raise CheckFailure(
             f"{name} contain state {state(impossible)} {int(observed[impossible])} times, "

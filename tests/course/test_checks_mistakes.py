@@ -142,3 +142,9 @@ def test_standing_in_reaches_a_function_through_its_globals() -> None:
     with checks.standing_in(namespace, logits=lambda x: x):
         assert namespace["log_prob"](1) == 2
     assert namespace["log_prob"](1) == 4
+
+
+def test_check_samples_names_one_draw_shared_by_every_sample() -> None:
+    probs = np.array([0.1, 0.2, 0.3, 0.4])
+    with pytest.raises(CheckFailure, match="^Every sample is the same state, \\[1, 0\\]"):
+        checks.check_samples(np.tile([1, 0], (100, 1)), probs)

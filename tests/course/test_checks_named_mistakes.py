@@ -215,6 +215,10 @@ def test_a_count_that_forgets_k_minus_1_is_named(function: str, args: tuple) -> 
 
 def test_count_mistakes_of_the_other_counts() -> None:
     assert "not free" in cr.count_mistakes("count_joint_table", 3, 2)[8]
+    assert "biases are missing" in cr.count_mistakes("count_fvsbn", 3)[3]
+    assert "all n columns" in cr.count_mistakes("count_nade", 3, 2, True)[17]
+    assert "c is missing" in cr.count_mistakes("count_nade", 3, 2, True)[13]
+    assert "its own c_i" in cr.count_mistakes("count_nade", 3, 2, False)[17]
     assert "as if k = 2" in cr.count_mistakes("count_independent", 4, 3)[4]
     assert "min(i, m)" in cr.count_mistakes("count_markov", 4, 2, 2)[16]
     assert "|h| - 1" in cr.count_mistakes("count_latent_variable", 3, 2, 2)[8]
