@@ -30,6 +30,7 @@ from course.data.mnist import (
     binarize,
     binarized_mnist,
     binarized_mnist_with_labels,
+    dynamic_binarization,
     mnist_digits,
     quantized_mnist,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "digits8x8",
     "digits8x8_with_labels",
     "download_mnist",
+    "dynamic_binarization",
     "load_mnist_idx",
     "mnist_digits",
     "quantized_mnist",
