@@ -33,6 +33,11 @@ and the reason a cell lost points), OUT/feedback/<student>/<assignment>/<noteboo
 to hand back, OUT/autograded/ (the executed notebooks) and OUT/logs/ (nbgrader's logs).
 SUBMISSIONS is only read. Each student is graded separately, so a broken or hanging
 notebook only costs that student's cells; see the status list in autograder/report.py.
+
+Every kernel runs in a bubblewrap sandbox: no network, no view of solutions/, gradebooks,
+other students, SUBMISSIONS or OUT, and limits on memory, processes, CPU time and file
+size (c.Sandbox in autograder/nbgrader_config.py). Without bubblewrap, grade stops and
+says how to install it; --no-sandbox grades without it.
 """
 
 
@@ -79,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                    " that grades do not depend on the machine's load; 0: leave"
                    " OMP_NUM_THREADS etc. as they are in the environment)")
     p.add_argument("--no-feedback", action="store_true", help="skip the HTML feedback")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run student code without the bubblewrap sandbox: as you, with your"
+                   " files, network and environment, and without limits (every run warns)")
 
     p = sub.add_parser("demo", help="release, grade the examples, compare with expected.csv",
                        description="Run the release, grade autograder/examples/ into"
@@ -125,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise UsageError("--threads must be 0 or more")
             grade(repo, args.submissions, args.out, Options(
                 jobs=args.jobs, timeout=args.timeout, limit=args.limit,
-                feedback=not args.no_feedback, threads=args.threads or None))
+                feedback=not args.no_feedback, threads=args.threads or None,
+                sandbox=not args.no_sandbox))
             return 0
         if args.command == "demo":
             from autograder.demo import demo
