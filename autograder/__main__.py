@@ -105,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="time notebooks and grading",
                        description="Execute every solution notebook (hidden tests included)"
                        " and every lecture, grade the `correct` example submission of every"
-                       " assignment (--all-examples: every example), and time the reference"
+                       " assignment (--all-examples: every example) with and without the"
+                       " sandbox, and time the reference"
                        " models (NADE naive vs tied, MADE vs NADE); print the median seconds"
                        " of --repeat runs against the 60 s budget.")
     p.add_argument("--repeat", type=int, default=3, metavar="N", help="runs per job (default 3)")
@@ -115,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="time the grading of every example submission, not only `correct`")
     p.add_argument("--no-models", action="store_true",
                    help="skip the reference-model micro-benchmarks")
+    p.add_argument("--no-notebooks", action="store_true",
+                   help="do not execute the solution notebooks and lectures (only grading"
+                   " and the models)")
     return parser
 
 
@@ -148,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             from autograder.bench import bench
 
             return bench(repo, repeat=args.repeat, grading=not args.no_grading,
-                         all_examples=args.all_examples, models=not args.no_models)
+                         all_examples=args.all_examples, models=not args.no_models,
+                         notebooks=not args.no_notebooks)
     except UsageError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -50,9 +50,11 @@ def is_note(out: dict[str, Any]) -> bool:
 
 
 def note(limit: int, what: str) -> NotebookNode:
-    text = (f"\n[output cut by the grader: {what} went past its limit of"
-            f" {format_size(limit)}; the rest was not kept]\n")
-    return NotebookNode(output_type="stream", name="stdout", text=text,
+    """The note where output was cut: display data, not a stream, because nbgrader's
+    LimitOutput drops every stream output after its 1000 lines (and would drop it)."""
+    text = (f"[output cut by the grader: {what} went past its limit of"
+            f" {format_size(limit)}; the rest was not kept]")
+    return NotebookNode(output_type="display_data", data={"text/plain": text},
                         metadata={"autograder": {NOTE_KEY: True}})
 
 

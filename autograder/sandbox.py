@@ -120,7 +120,7 @@ class Sandbox(Configurable):
         " --no-sandbox does: student code then runs as the grader, with its files, network"
         " and environment.").tag(config=True)
     memory_limit = Integer(
-        4 * GiB, help="Address space of each kernel process, in bytes (RLIMIT_AS). An"
+        8 * GiB, help="Address space of each kernel process, in bytes (RLIMIT_AS). An"
         " allocation above it raises MemoryError in the cell.").tag(config=True)
     max_processes = Integer(
         256, help="Processes and threads of the kernel's uid (RLIMIT_NPROC).").tag(config=True)
