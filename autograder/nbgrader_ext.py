@@ -116,6 +116,15 @@ class GuardedExecute(Execute):
             km.report_name = self._notebook_name
         return km
 
+    async def async_start_new_kernel_client(self) -> Any:
+        kc = await super().async_start_new_kernel_client()
+        seal = getattr(self.km, "seal", None)
+        if seal is not None:  # the sandboxed kernel is up: no student code has run yet
+            seal()
+        return kc
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
     def _cell_output_limit(self) -> tuple[int, str]:
         left = max(0, self.notebook_output_limit - getattr(self, "_output_used", 0))
         if left < self.output_limit:

@@ -19,7 +19,8 @@ What a kernel gets (``bwrap_command``), nothing else:
   project checkout (``solutions/``, ``autograder/``) is not there;
 - writable: a private ``/tmp`` (a tmpfs of ``Sandbox.tmp_size``), which holds the
   kernel's home and its working folder, ``/tmp/work/<assignment>``, seeded with the
-  assignment's data files; and the folder of its ZMQ sockets;
+  assignment's data files; and, until the kernel has started and answered, the folder
+  of its ZMQ sockets (``SandboxKernelManager.seal``);
 - invisible: the grader's course folders (gradebooks with the hidden tests, the
   template, the notebook being graded), other students, SUBMISSIONS, OUT, the network
   (``--unshare-net``: only a loopback of its own), the grader's processes (its own PID
@@ -345,6 +346,7 @@ def bwrap_command(bwrap: str, settings: Sandbox, paths: KernelPaths, kernel_cmd:
 
 MOUNT_OPTIONS = {"--ro-bind": 2, "--ro-bind-try": 2, "--bind": 2, "--symlink": 2,
                  "--tmpfs": 1, "--proc": 1, "--dev": 1, "--dir": 1}
+MODIFIERS = {"--perms": 1, "--size": 1}  # apply to the operation that follows them
 
 
 def with_parent_dirs(args: list[str]) -> list[str]:
@@ -354,33 +356,37 @@ def with_parent_dirs(args: list[str]) -> list[str]:
     cross (/work of /work/main/.venv, /root of a Python under /root/.pyenv).
     """
     end = args.index("--")
-    targets: list[str] = []
+    ops: list[list[str]] = []  # [modifiers..., option, operands...]
+    pending: list[str] = []
     i = 0
     while i < end:
-        count = MOUNT_OPTIONS.get(args[i])
-        if count:
-            targets.append(args[i + count])
-            i += count + 1
+        arg = args[i]
+        if arg in MODIFIERS:
+            pending += args[i:i + 2]
+            i += 2
+        elif arg in MOUNT_OPTIONS:
+            ops.append([*pending, *args[i:i + MOUNT_OPTIONS[arg] + 1]])
+            pending = []
+            i += MOUNT_OPTIONS[arg] + 1
         else:
+            ops.append([*pending, arg])
+            pending = []
             i += 1
+    targets = [op[-1] for op in ops if any(a in MOUNT_OPTIONS for a in op)]
     made: set[str] = set()
     out: list[str] = []
-    i = 0
-    while i < end:
-        count = MOUNT_OPTIONS.get(args[i])
-        if count and args[i] != "--dir":
-            target = args[i + count]
+    for op in ops:
+        option = next((a for a in op if a in MOUNT_OPTIONS), None)
+        if option and option != "--dir":
+            target = op[-1]
             for parent in reversed(Path(target).parents):
                 name = str(parent)
-                if name == "/" or name in made or name in targets:
-                    continue
-                if _under(name, [t for t in targets if t != target and _under(name, [t])]):
+                inside_mount = any(t != target and _under(name, [t]) for t in targets)
+                if name == "/" or name in made or inside_mount:
                     continue
                 made.add(name)
                 out += ["--perms", "0755", "--dir", name]
-        step = (count + 1) if count else 1
-        out += args[i:i + step]
-        i += step
+        out += op
     return out + args[end:]
 
 
@@ -506,17 +512,22 @@ class SandboxKernelManager(AsyncKernelManager):
         return await super()._async_pre_start_kernel(**kw)
 
     def _make_paths(self) -> KernelPaths:
-        base = Path(self.connection_file).parent if self.connection_file else None
-        if base is None or not base.is_dir():
+        """The kernel's folders, in the Jupyter runtime folder (the grader's course folder)."""
+        from jupyter_core.paths import jupyter_runtime_dir
+
+        base = Path(jupyter_runtime_dir())
+        if not base.is_dir():
             base = Path(tempfile.gettempdir())
         unit = Path(tempfile.mkdtemp(prefix="sandbox-", dir=base))
         if len(str(unit / "ipc" / "kernel-00")) > UNIX_PATH_MAX:
             shutil.rmtree(unit)
             unit = Path(tempfile.mkdtemp(prefix="ag-"))  # socket paths must be short
-        os.chmod(unit, 0o711)
+        os.chmod(unit, 0o700)  # the kernel sees its parts through bind mounts only
         paths = KernelPaths(unit, unit / "ipc", unit / "report", unit / "kernel.json", None)
         paths.ipc.mkdir()
         paths.report.mkdir(mode=0o700)
+        if not self.connection_file:  # the grader's copy, next to the kernel's (0600)
+            self.connection_file = str(unit / "connection.json")
         return paths
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
@@ -552,6 +563,13 @@ class SandboxKernelManager(AsyncKernelManager):
         return await super()._async_launch_kernel(cmd, **kw)
 
     _launch_kernel = _async_launch_kernel  # type: ignore[assignment]
+
+    def seal(self) -> None:
+        """Once the kernel answers (its sockets exist, no student code has run yet), take
+        back the socket folder: the kernel's uid can then write nowhere on disk."""
+        if self._paths is not None and self._lease is not None:
+            os.chown(self._paths.ipc, 0, 0)
+            os.chmod(self._paths.ipc, 0o755)
     pre_start_kernel = _async_pre_start_kernel  # type: ignore[assignment]
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
@@ -598,8 +616,26 @@ def build_home_seed(dest: Path, env: dict[str, str] | None = None) -> Path:
     return dest
 
 
+# Run inside the preflight sandbox by the kernel's interpreter, as the kernel's uid: the
+# virtual environment starts and each package in Sandbox.packages can be read.
+PREFLIGHT_CHECK = """
+import importlib.util, sys
+for name in sys.argv[1:]:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        sys.exit(f"cannot import {name!r} in the sandbox")
+    try:
+        open(spec.origin, "rb").close()
+    except OSError as err:
+        sys.exit(f"the kernel's uid cannot read {spec.origin} ({err.strerror}): make the"
+                 " checkout and the virtual environment readable by all (chmod -R a+rX)")
+"""
+
+
 def preflight(bwrap: str, settings: Sandbox) -> str | None:
-    """Start a trivial sandbox like a kernel's; None when it works, else what went wrong."""
+    """Start a sandbox like a kernel's, with a check instead of the kernel (the virtual
+    environment starts, Sandbox.packages can be read); None when it works, else what
+    went wrong."""
     with tempfile.TemporaryDirectory(prefix="ag-preflight-") as tmp:
         base = Path(tmp)
         paths = KernelPaths(base, base / "ipc", base / "report", base / "kernel.json", None)
@@ -613,11 +649,14 @@ def preflight(bwrap: str, settings: Sandbox) -> str | None:
             if is_root():
                 lease = UidLease(settings.uid_base, settings.uid_count)
                 uid = lease.uid
-            cmd = bwrap_command(bwrap, quiet, paths, [sys.executable, "-I", "-S", "-c", "pass"],
+            packages = list(settings.packages)
+            pythonpath = sorted({str(Path(p).parent) for p in package_dirs(packages)})
+            cmd = bwrap_command(bwrap, quiet, paths,
+                                [sys.executable, "-c", PREFLIGHT_CHECK, *packages],
                                 f"{INNER_WORK}/preflight", uid)
-            result = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                                    text=True, timeout=60, check=False,
-                                    env=kernel_env({}, [], str(Path(sys.executable).parent)))
+            result = subprocess.run(
+                cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+                check=False, env=kernel_env({}, pythonpath, str(Path(sys.executable).parent)))
         except (OSError, RuntimeError, subprocess.SubprocessError) as err:
             return str(err)
         finally:

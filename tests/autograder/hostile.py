@@ -11,7 +11,8 @@ Conventions, so that a new attack is a few lines:
   (``repo``: the fake course; ``project``: this checkout; ``subs``, ``out``: the batch's
   SUBMISSIONS and OUT; ``port``: a loopback listener the test runs; ``marker``: a string
   that marks processes the attack leaves behind; ``secret``: a variable set in the
-  grader's environment). Double the braces of literal ones (``{{}}``).
+  grader's environment; ``root``: whether the grader is root). Double the braces of
+  literal ones (``{{}}``).
 - An attack prints ``RESULT <what>: blocked (...)`` when the sandbox stopped it and
   ``RESULT <what>: SUCCEEDED ...`` when it got through; ``evidence`` lists text that must
   appear in the outputs of the notebook, ``forbidden`` text that must not (``SUCCEEDED``
@@ -27,6 +28,11 @@ section 3 (no answers within reach) add their attacks here the same way.
 from __future__ import annotations
 
 import dataclasses
+import os
+
+# A root grader runs each kernel as a uid of its own, which cannot write the folder of its
+# sockets once it has started; a non-root grader's kernels share its uid.
+ROOT = os.geteuid() == 0
 
 # Helpers every attack cell may use: try something, print a RESULT line either way.
 PRELUDE = '''\
@@ -110,8 +116,17 @@ attempt("the template and gradebooks", lambda: glob.glob("/tmp/autograder-grade-
 attempt("the notebook being graded", lambda: open(Path.cwd() / "tiny.ipynb").read())
 attempt("grader folders named in /proc", lambda: [os.listdir(p) for p in visible_paths()
                                                    if "autograder-grade" in p] or 1 / 0)
+batches = {p.split("/work/")[0].split("/sandbox-home")[0] for p in visible_paths()
+           if "autograder-grade" in p}
+print("BATCHES", sorted(batches))
+attempt("edit the template gradebook", lambda: [
+    open(f"{b}/template/gradebook.db", "ab").write(b"x") for b in batches] or 1 / 0)
+attempt("drop a file into the template", lambda: [
+    open(f"{b}/template/source/a1/planted.txt", "w").write("x") for b in batches] or 1 / 0)
 '''}, evidence=("FOUND []", "RESULT the template and gradebooks: blocked",
-                "RESULT the notebook being graded: blocked"),
+                "RESULT the notebook being graded: blocked",
+                "RESULT edit the template gradebook: blocked",
+                "RESULT drop a file into the template: blocked"),
         forbidden=("add(-2, 2)", "BEGIN HIDDEN TESTS")),
 
     Attack("other-students", {"add": '''
@@ -136,9 +151,13 @@ attempt("write the virtual environment",
         lambda: open(Path(sys.prefix) / "planted.txt", "w").write("x"))
 open("/tmp/{marker}", "w").write("planted")  # the sandbox's own /tmp: gone afterwards
 open(Path.home() / "{marker}", "w").write("planted")
+if {root}:
+    attempt("write the socket folder",
+            lambda: open("/run/autograder/ipc/planted", "w").write("x" * 1000))
 '''}, evidence=("RESULT append to course/models/counting.py: blocked",
                 "RESULT write next to the course package: blocked",
-                "RESULT write the virtual environment: blocked")),
+                "RESULT write the virtual environment: blocked",
+                *(("RESULT write the socket folder: blocked",) if ROOT else ()))),
 
     Attack("detached", {"add": '''
 code = """

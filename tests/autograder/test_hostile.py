@@ -97,6 +97,7 @@ def batch(tmp_path_factory):
         "repo": str(repo.root), "project": str(PROJECT), "subs": str(root / "subs"),
         "out": str(root / "out"), "port": listener.getsockname()[1],
         "marker": f"hostile-{uuid.uuid4().hex}", "secret": f"token-{uuid.uuid4().hex}",
+        "root": sandbox.is_root(),
     }
     files = {f"{name}/{ASSIGNMENT}/{NOTEBOOK}": nbtools.dumps(filled(released))
              for name in HONEST}

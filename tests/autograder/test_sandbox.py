@@ -306,3 +306,16 @@ def test_no_sandbox_warns_at_the_start_and_in_the_summary(repo, tmp_path):
     warned = [i for i, line in enumerate(lines) if "WITHOUT the sandbox" in line]
     table = next(i for i, line in enumerate(lines) if line.startswith("student "))
     assert len(warned) == 2 and warned[0] < table < warned[1]
+
+
+@needs_bwrap
+@pytest.mark.skipif(not sandbox.is_root(), reason="a root grader's kernels run as another uid")
+def test_preflight_says_when_the_kernel_cannot_read_a_package(tmp_path, monkeypatch):
+    package = tmp_path / "lib" / "secretpkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("x = 1\n")
+    (package / "__init__.py").chmod(0o600)
+    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
+    settings = sandbox.Sandbox(packages=["secretpkg"])
+    problem = sandbox.preflight(sandbox.find_bwrap(), settings)
+    assert problem and "cannot read" in problem and "chmod -R a+rX" in problem
