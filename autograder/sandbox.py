@@ -318,6 +318,9 @@ def bwrap_command(bwrap: str, settings: Sandbox, paths: KernelPaths, kernel_cmd:
                  "--cap-add", "CAP_SETGID"]
     else:
         args += ["--unshare-user", "--disable-userns"]
+    # /tmp first: binds below it (a checkout in /tmp) go on top of the tmpfs
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--perms", "1777", "--size", str(settings.tmp_size), "--tmpfs", "/tmp"]
     args += system_binds()
     roots = python_roots(kernel_cmd[0])
     for path in roots:
@@ -327,9 +330,7 @@ def bwrap_command(bwrap: str, settings: Sandbox, paths: KernelPaths, kernel_cmd:
             args += ["--ro-bind", path, path]
     for path in settings.extra_ro_paths:
         args += ["--ro-bind-try", path, path]
-    args += ["--proc", "/proc", "--dev", "/dev",
-             "--perms", "1777", "--size", str(settings.tmp_size), "--tmpfs", "/tmp",
-             "--ro-bind", str(LAUNCHER), f"{INNER}/launch.py",
+    args += ["--ro-bind", str(LAUNCHER), f"{INNER}/launch.py",
              "--ro-bind", str(paths.connection_file), f"{INNER}/kernel.json",
              "--bind", str(paths.ipc), f"{INNER}/ipc",
              "--bind", str(paths.report), f"{INNER}/report"]
@@ -372,7 +373,9 @@ def with_parent_dirs(args: list[str]) -> list[str]:
             ops.append([*pending, arg])
             pending = []
             i += 1
-    targets = [op[-1] for op in ops if any(a in MOUNT_OPTIONS for a in op)]
+    # folders are never made inside a bind (read-only, or the host's disk)
+    binds = ("--ro-bind", "--ro-bind-try", "--bind", "--symlink")
+    targets = [op[-1] for op in ops if any(a in binds for a in op)]
     made: set[str] = set()
     out: list[str] = []
     for op in ops:
@@ -642,7 +645,6 @@ def preflight(bwrap: str, settings: Sandbox) -> str | None:
         paths.ipc.mkdir()
         paths.report.mkdir()
         paths.connection_file.write_text("{}")
-        quiet = Sandbox(parent=settings, home_seed="")
         uid = None
         lease = None
         try:
@@ -651,7 +653,7 @@ def preflight(bwrap: str, settings: Sandbox) -> str | None:
                 uid = lease.uid
             packages = list(settings.packages)
             pythonpath = sorted({str(Path(p).parent) for p in package_dirs(packages)})
-            cmd = bwrap_command(bwrap, quiet, paths,
+            cmd = bwrap_command(bwrap, settings, paths,
                                 [sys.executable, "-c", PREFLIGHT_CHECK, *packages],
                                 f"{INNER_WORK}/preflight", uid)
             result = subprocess.run(

@@ -81,6 +81,8 @@ def test_private_tmp_of_a_fixed_size(tmp_path):
     i = cmd.index("--tmpfs")
     assert cmd[i + 1] == "/tmp" and cmd[i - 2:i] == ["--size", "12345"]
     assert cmd[i - 4:i - 2] == ["--perms", "1777"]
+    # mounted before every bind, so that a checkout or venv below /tmp stays visible
+    assert i < cmd.index(sys.prefix)
 
 
 def test_parent_folders_are_created_traversable(tmp_path):
