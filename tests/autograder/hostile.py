@@ -116,13 +116,13 @@ attempt("the template and gradebooks", lambda: glob.glob("/tmp/autograder-grade-
 attempt("the notebook being graded", lambda: open(Path.cwd() / "tiny.ipynb").read())
 attempt("grader folders named in /proc", lambda: [os.listdir(p) for p in visible_paths()
                                                    if "autograder-grade" in p] or 1 / 0)
-batches = {p.split("/work/")[0].split("/sandbox-home")[0] for p in visible_paths()
-           if "autograder-grade" in p}
+batches = set(p.split("/work/")[0].split("/sandbox-home")[0] for p in visible_paths()
+              if "autograder-grade" in p)
 print("BATCHES", sorted(batches))
 attempt("edit the template gradebook", lambda: [
-    open(f"{b}/template/gradebook.db", "ab").write(b"x") for b in batches] or 1 / 0)
+    open(f"{{b}}/template/gradebook.db", "ab").write(b"x") for b in batches] or 1 / 0)
 attempt("drop a file into the template", lambda: [
-    open(f"{b}/template/source/a1/planted.txt", "w").write("x") for b in batches] or 1 / 0)
+    open(f"{{b}}/template/source/a1/planted.txt", "w").write("x") for b in batches] or 1 / 0)
 '''}, evidence=("FOUND []", "RESULT the template and gradebooks: blocked",
                 "RESULT the notebook being graded: blocked",
                 "RESULT edit the template gradebook: blocked",
