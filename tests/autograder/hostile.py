@@ -13,10 +13,11 @@ Conventions, so that a new attack is a few lines:
   that marks processes the attack leaves behind; ``secret``: a variable set in the
   grader's environment; ``root``: whether the grader is root). Double the braces of
   literal ones (``{{}}``).
-- An attack prints ``RESULT <what>: blocked (...)`` when the sandbox stopped it and
-  ``RESULT <what>: SUCCEEDED ...`` when it got through; ``evidence`` lists text that must
-  appear in the outputs of the notebook, ``forbidden`` text that must not (``SUCCEEDED``
-  always is). A cell that crashes before it prints its RESULT line fails the test, so an
+- An attack prints ``RESULT <what>: blocked (...)`` when the sandbox stopped it (an
+  OSError, MemoryError, ...), ``RESULT <what>: SUCCEEDED ...`` when it got through and
+  ``BROKEN`` when the attack itself has a bug; ``evidence`` lists text that must appear in
+  the outputs of the notebook, ``forbidden`` text that must not (``SUCCEEDED`` and
+  ``BROKEN`` always are). A cell that crashes before it prints its RESULT line fails the test, so an
   attack cannot pass by being broken.
 - ``scores``: the points each graded cell must get (default: 0 everywhere), and
   ``reasons``: text each cell's reason must contain (a limit it hit, for example).
@@ -40,10 +41,15 @@ import os, sys, json, glob, socket, subprocess, time
 from pathlib import Path
 
 def attempt(what, action):
+    """Run ``action``; what the sandbox raises is "blocked", a bug in the attack is not.
+    (ZeroDivisionError: the attack's way to say it found nothing to work on.)"""
     try:
         got = action()
-    except BaseException as err:
+    except (OSError, MemoryError, KeyError, ZeroDivisionError) as err:
         print(f"RESULT {what}: blocked ({type(err).__name__}: {err})"[:300])
+        return None
+    except BaseException as err:
+        print(f"RESULT {what}: BROKEN attack ({type(err).__name__}: {err})"[:300])
         return None
     print(f"RESULT {what}: SUCCEEDED {str(got)[:200]}")
     return got
@@ -142,6 +148,7 @@ attempt("write OUT", lambda: open("{out}/grades.csv", "a").write("x"))
                 "RESULT write OUT: blocked")),
 
     Attack("tamper-course", {"add": '''
+import course
 import course.models.counting as counting
 attempt("append to course/models/counting.py",
         lambda: open(counting.__file__, "a").write("\\ncount_joint_table = None\\n"))

@@ -168,13 +168,17 @@ def test_attack_scores_only_what_it_answered(batch, attack):
         assert text in rows[gid].reason, rows[gid].reason
 
 
-@pytest.mark.parametrize("attack", [a for a in ATTACKS if a.evidence or a.forbidden],
-                         ids=lambda a: a.name)
+@pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
 def test_attack_was_blocked(batch, attack):
-    text = outputs_text(_autograded(batch, attack.name))
+    path = batch["root"] / "out" / "autograded" / attack.name / ASSIGNMENT / NOTEBOOK
+    if not path.is_file():  # nbgrader keeps no notebook whose kernel died (cpu-time)
+        assert not attack.evidence, "no autograded notebook to find the evidence in"
+        return
+    text = outputs_text(nbtools.load(path))
     for expected in attack.evidence:
         assert expected in text, f"{expected!r} not in the outputs:\n{text[:3000]}"
-    for forbidden in ("SUCCEEDED", *(f.format(**batch["context"]) for f in attack.forbidden)):
+    for forbidden in ("SUCCEEDED", "BROKEN",
+                      *(f.format(**batch["context"]) for f in attack.forbidden)):
         assert forbidden not in text, f"{forbidden!r} in the outputs:\n{text[:3000]}"
 
 
