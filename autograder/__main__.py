@@ -33,6 +33,11 @@ and the reason a cell lost points), OUT/feedback/<student>/<assignment>/<noteboo
 to hand back, OUT/autograded/ (the executed notebooks) and OUT/logs/ (nbgrader's logs).
 SUBMISSIONS is only read. Each student is graded separately, so a broken or hanging
 notebook only costs that student's cells; see the status list in autograder/report.py.
+
+Every kernel runs in a bubblewrap sandbox: no network, no view of solutions/, gradebooks,
+other students, SUBMISSIONS or OUT, and limits on memory, processes, CPU time and file
+size (c.Sandbox in autograder/nbgrader_config.py). Without bubblewrap, grade stops and
+says how to install it; --no-sandbox grades without it.
 """
 
 
@@ -79,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                    " that grades do not depend on the machine's load; 0: leave"
                    " OMP_NUM_THREADS etc. as they are in the environment)")
     p.add_argument("--no-feedback", action="store_true", help="skip the HTML feedback")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run student code without the bubblewrap sandbox: as you, with your"
+                   " files, network and environment, and without limits (every run warns)")
 
     p = sub.add_parser("demo", help="release, grade the examples, compare with expected.csv",
                        description="Run the release, grade autograder/examples/ into"
@@ -97,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="time notebooks and grading",
                        description="Execute every solution notebook (hidden tests included)"
                        " and every lecture, grade the `correct` example submission of every"
-                       " assignment (--all-examples: every example), and time the reference"
+                       " assignment (--all-examples: every example) with and without the"
+                       " sandbox, and time the reference"
                        " models (NADE naive vs tied, MADE vs NADE); print the median seconds"
                        " of --repeat runs against the 60 s budget.")
     p.add_argument("--repeat", type=int, default=3, metavar="N", help="runs per job (default 3)")
@@ -107,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="time the grading of every example submission, not only `correct`")
     p.add_argument("--no-models", action="store_true",
                    help="skip the reference-model micro-benchmarks")
+    p.add_argument("--no-notebooks", action="store_true",
+                   help="do not execute the solution notebooks and lectures (only grading"
+                   " and the models)")
     return parser
 
 
@@ -125,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise UsageError("--threads must be 0 or more")
             grade(repo, args.submissions, args.out, Options(
                 jobs=args.jobs, timeout=args.timeout, limit=args.limit,
-                feedback=not args.no_feedback, threads=args.threads or None))
+                feedback=not args.no_feedback, threads=args.threads or None,
+                sandbox=not args.no_sandbox))
             return 0
         if args.command == "demo":
             from autograder.demo import demo
@@ -139,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             from autograder.bench import bench
 
             return bench(repo, repeat=args.repeat, grading=not args.no_grading,
-                         all_examples=args.all_examples, models=not args.no_models)
+                         all_examples=args.all_examples, models=not args.no_models,
+                         notebooks=not args.no_notebooks)
     except UsageError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -7,6 +7,11 @@ Each student and assignment is graded in a private, throwaway nbgrader course di
 only cost its own cells. Results are read back from that gradebook and the autograded
 notebook (see ``outcome.py``), never assumed from exit codes: nbgrader 0.9.6 exits 0
 after a cell timeout and writes 0 (not "missing") for cells it could not grade.
+
+Every kernel runs in the bubblewrap sandbox of ``sandbox.py`` (settings ``c.Sandbox`` in
+nbgrader_config.py), unless ``Options.sandbox`` is False (``--no-sandbox``): then every
+run warns, and so does the summary. ``prepare_sandbox`` checks once per batch that the
+sandbox starts, and stops the batch with a message that says how to install it if not.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import time
 import traceback
 from pathlib import Path
 
-from autograder import UsageError, catalog, prepass
+from autograder import UsageError, catalog, prepass, sandbox
 from autograder.catalog import Catalog
 from autograder.nbgrader_job import FEEDBACK_FAILED
 from autograder.outcome import notebook_rows, read_scores
@@ -55,6 +60,44 @@ class Options:
     # thread makes a cell's time depend on its own work, not on the machine's load.
     threads: int | None = DEFAULT_THREADS
     skip_root_files: frozenset[str] = frozenset()  # files at SUBMISSIONS/ level to ignore
+    # Run every kernel in the sandbox (sandbox.py); False is --no-sandbox.
+    sandbox: bool = True
+    # Sandbox settings on top of c.Sandbox in nbgrader_config.py, e.g. {"max_processes": 64}
+    sandbox_config: dict = dataclasses.field(default_factory=dict)
+
+
+NO_SANDBOX_WARNING = (
+    "grading WITHOUT the sandbox (--no-sandbox or c.Sandbox.enabled = False): student code"
+    " runs as you, with your files, network and environment, and without limits")
+
+
+@dataclasses.dataclass
+class SandboxRun:
+    """The sandbox of one grading batch: its settings and nbgrader's extra arguments."""
+
+    settings: sandbox.Sandbox
+    args: list[str]
+
+
+def prepare_sandbox(options: Options, tmp: Path) -> SandboxRun | None:
+    """Check that the sandbox starts, build what its kernels share; None: no sandbox.
+
+    UsageError when it is wanted but bwrap is missing or does not start.
+    """
+    settings = sandbox.load_settings(options.sandbox_config)
+    if not (options.sandbox and settings.enabled):
+        return None
+    bwrap = sandbox.find_bwrap()
+    if bwrap is None:
+        raise UsageError(sandbox.INSTALL_HINT)
+    problem = sandbox.preflight(bwrap, settings)
+    if problem:
+        raise UsageError(f"the grading sandbox (bubblewrap, {bwrap}) does not start:"
+                         f" {problem}. Fix that, or pass --no-sandbox to grade without it")
+    seed = sandbox.build_home_seed(tmp / "sandbox-home")
+    args = ["--GuardedExecute.sandbox=True", f"--Sandbox.home_seed={seed}",
+            *sandbox.command_line_settings(options.sandbox_config)]
+    return SandboxRun(settings, args)
 
 
 @dataclasses.dataclass
@@ -87,13 +130,27 @@ def check_paths(submissions: Path, out: Path) -> None:
 
 
 def _copy_tree(src: Path, dest: Path) -> None:
-    if src.is_dir():
-        shutil.copytree(src, dest, dirs_exist_ok=True)
+    """Copy the regular files under ``src`` (never what a link points to)."""
+    if not src.is_dir() or src.is_symlink():
+        return
+    for path in sorted(src.rglob("*")):
+        if path.is_symlink() or not (path.is_file() or path.is_dir()):
+            continue
+        target = dest / path.relative_to(src)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
 
 
 def grade_unit(unit: prepass.Unit, cat: Catalog, work: Path, out: Path,
-               options: Options) -> UnitResult:
-    """Grade one student's folder for one assignment in a private course directory."""
+               options: Options, sandboxed: SandboxRun | None = None) -> UnitResult:
+    """Grade one student's folder for one assignment in a private course directory.
+
+    ``sandboxed``: the batch's sandbox (``prepare_sandbox``), or None to run kernels
+    without one.
+    """
     start = time.monotonic()
     rows: list[Row] = []
     warnings: list[str] = []
@@ -132,6 +189,9 @@ def grade_unit(unit: prepass.Unit, cat: Catalog, work: Path, out: Path,
     budgets = {name: notebooks[name].budgets for name in prepared if notebooks[name].budgets}
     if budgets:
         args.append(f"--GuardedExecute.cell_budgets={json.dumps(budgets, sort_keys=True)}")
+    reports = course / "sandbox-reports"
+    if sandboxed is not None:
+        args += [*sandboxed.args, f"--SandboxKernelManager.report_dir={reports}"]
     run = run_nbgrader(course, args, options.limit, logs / "nbgrader.log", options.threads,
                        module="autograder.nbgrader_job")
     autograded = course / "autograded" / INTERNAL_ID / unit.assignment
@@ -147,15 +207,20 @@ def grade_unit(unit: prepass.Unit, cat: Catalog, work: Path, out: Path,
                 f" (--limit); nothing was recorded; {log_ref}",
             )
         elif not graded or not nb_path.is_file():
+            limit = None
+            if sandboxed is not None:
+                limit = sandbox.kernel_limit_hit(
+                    sandbox.read_report(reports / f"{info.name}.json"), sandboxed.settings)
             rows += prepass.zero_rows(
                 unit.student, info, Status.GRADING_FAILED,
-                f"nbgrader autograde failed (exit {run.returncode}):"
-                f" {log_problem(run.log, course)}; {log_ref}",
+                (f"{limit}; " if limit else "") + f"nbgrader autograde failed (exit"
+                f" {run.returncode}): {log_problem(run.log, course)}; {log_ref}",
             )
         else:
             scores = read_scores(course / "gradebook.db", info, INTERNAL_ID)
             rows += notebook_rows(unit.student, info, nb_path, scores, timeout, prep.notes,
-                                  prep.general)
+                                  prep.general,
+                                  sandboxed.settings if sandboxed is not None else None)
     _copy_tree(autograded, out / "autograded" / unit.student / unit.assignment)
     feedback = course / "feedback" / INTERNAL_ID / unit.assignment
     if options.feedback and graded:
@@ -166,10 +231,10 @@ def grade_unit(unit: prepass.Unit, cat: Catalog, work: Path, out: Path,
     return UnitResult(rows, warnings, time.monotonic() - start)
 
 
-def _safe_grade_unit(unit, cat, work, out, options) -> UnitResult:
+def _safe_grade_unit(unit, cat, work, out, options, sandboxed) -> UnitResult:
     """grade_unit, but a bug or an OS error costs only this unit's rows."""
     try:
-        return grade_unit(unit, cat, work, out, options)
+        return grade_unit(unit, cat, work, out, options, sandboxed)
     except Exception as err:  # noqa: BLE001 - never lose the batch
         traceback.print_exc()
         rows = []
@@ -226,6 +291,9 @@ def grade(repo: Repo, submissions: Path, out: Path, options: Options, echo=print
     # ignore_cleanup_errors: a hostile notebook may leave unremovable files in its folder
     with tempfile.TemporaryDirectory(prefix="autograder-grade-",
                                      ignore_cleanup_errors=True) as tmp:
+        sandboxed = prepare_sandbox(options, Path(tmp))
+        if sandboxed is None:
+            echo(f"warning: {NO_SANDBOX_WARNING}")
         if cat is None:
             echo("generating the release and the gradebook from solutions/ ...")
             cat = catalog.build(repo, Path(tmp) / "template")
@@ -235,11 +303,14 @@ def grade(repo: Repo, submissions: Path, out: Path, options: Options, echo=print
         if not scanned.units and not scanned.rows:
             raise UsageError(f"no submissions in {submissions}; expected {prepass.LAYOUT}")
         prepare_out(out)
-        echo(f"grading {len(scanned.units)} submission(s) with {options.jobs} job(s) ...")
+        echo(f"grading {len(scanned.units)} submission(s) with {options.jobs} job(s)"
+             + (f", each kernel in a sandbox ({sandboxed.settings.describe()})"
+                if sandboxed else ", WITHOUT a sandbox") + " ...")
 
         def work(index_unit):
             index, unit = index_unit
-            result = _safe_grade_unit(unit, cat, Path(tmp) / "work" / str(index), out, options)
+            result = _safe_grade_unit(unit, cat, Path(tmp) / "work" / str(index), out, options,
+                                      sandboxed)
             if unit.files:
                 echo(f"  graded {unit.student}/{unit.assignment} in {result.seconds:.1f} s")
             return result
@@ -261,5 +332,7 @@ def grade(repo: Repo, submissions: Path, out: Path, options: Options, echo=print
              " machine was busy, regrade them with fewer --jobs or a larger budget:")
         for student, assignment, notebook in interrupted:
             echo(f"  {student}/{assignment}/{notebook}")
+    if sandboxed is None:
+        echo(f"warning: {NO_SANDBOX_WARNING}")
     echo(f"\nwrote {out / 'grades.csv'} ({len(rows)} rows), feedback/ and autograded/ in {out}")
     return rows

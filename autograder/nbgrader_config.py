@@ -81,3 +81,26 @@ c.OverwriteCells.add_missing_cells = True
 
 # The kernel may take a moment to start on a loaded machine (default 60 s).
 c.Execute.startup_timeout = 120
+
+# Stored outputs (autograder/outputs.py): a cell keeps at most this many characters of
+# output (text, images, tracebacks), a notebook at most the second number; the rest is cut,
+# with a note where it was cut. Errors and results, which decide the score, are kept.
+# nbgrader's LimitOutput (above) then also limits stream outputs to 1000 lines.
+c.GuardedExecute.output_limit = 1_000_000
+c.GuardedExecute.notebook_output_limit = 10_000_000
+
+# The sandbox around every grading kernel (autograder/sandbox.py): bubblewrap, no
+# network, read-only system and virtual environment, only the `course` package of the
+# checkout, a private /tmp for the kernel's home and working folder, nothing of the
+# grader's folders, and these limits per kernel process (rlimits). A cell that hits one
+# scores 0 with a reason that names it ("memory limit of 8 GiB exceeded"). `python -m
+# autograder grade --no-sandbox` (or enabled = False) grades without it, with a warning.
+# The correct example submissions peak at (03-nade the largest; measured in the sandbox,
+# 2 cores): 2.9 GiB address space (1.8 GiB resident), 13 processes and threads, 15 CPU
+# seconds, no file written, 165 kB of stored outputs per notebook.
+c.Sandbox.enabled = True
+c.Sandbox.memory_limit = 8 * 1024**3  # bytes of address space per process (RLIMIT_AS)
+c.Sandbox.max_processes = 256  # processes and threads of the kernel (RLIMIT_NPROC)
+c.Sandbox.cpu_time_limit = 900  # CPU seconds per process, then it is killed (RLIMIT_CPU)
+c.Sandbox.file_size_limit = 256 * 1024**2  # bytes per file written (RLIMIT_FSIZE)
+c.Sandbox.tmp_size = 1024**3  # bytes of the private /tmp: home and working folder (memory)

@@ -33,6 +33,12 @@ silent requests whose ``user_expressions`` the grader evaluates (``autograder.fa
 says what is sent and checked). A test cell without evidence that it ran to its end, or
 that ran after the notebook changed the machinery, gets one ``TestTampered`` error output
 instead of its own, so nbgrader scores it 0.
+
+Stored outputs are capped (``output_limit`` per cell, ``notebook_output_limit`` per
+notebook; see ``autograder/outputs.py``) while the cells run, with a note where output was
+cut. With ``sandbox`` (set by the grader on the command line) every kernel is started
+by ``autograder.sandbox.SandboxKernelManager``, inside bubblewrap; its report on the
+kernel is named after the notebook.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, Integer
 
 from autograder import failclosed
+from autograder.outputs import cap_outputs, output_size
 
 UNRESPONSIVE_ENAME = "KernelUnresponsiveError"
 TIMEOUT_ENAME = "CellTimeoutError"  # nbgrader's Execute.error_on_timeout
@@ -94,10 +101,28 @@ class GuardedExecute(Execute):
         help="Seconds the kernel may take to answer one of the grader's checks.",
     ).tag(config=True)
 
+    output_limit = Integer(
+        1_000_000,
+        help="Characters of output a cell may store (text, images, tracebacks); the rest is"
+        " cut, with a note. Errors and results, which decide the score, are kept.",
+    ).tag(config=True)
+
+    notebook_output_limit = Integer(
+        10_000_000, help="Characters of output a whole notebook may store.",
+    ).tag(config=True)
+
+    sandbox = Bool(
+        False, help="Start kernels with autograder.sandbox.SandboxKernelManager (set by the"
+        " grader; settings in c.Sandbox).",
+    ).tag(config=True)
+
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
         self._timed_out = False
         self._stuck_after: str | None = None
         self._budgets = self.budgets_for(resources)  # read before any student code runs
+        self._notebook_name = ((resources or {}).get("nbgrader") or {}).get("notebook")
+        self._output_used = 0  # characters stored by the cells before this one
+        self._cell_used = 0
         self._last_reply: dict | None = None
         self._guard = (failclosed.Guard(nb.cells, self.send_probe, self.log)
                        if self.fail_closed else None)
@@ -130,6 +155,42 @@ class GuardedExecute(Execute):
         return None
 
     send_probe = run_sync(_async_send_probe)
+
+    def create_kernel_manager(self) -> Any:
+        if self.sandbox:
+            from autograder.sandbox import SandboxKernelManager
+
+            self.kernel_manager_class = SandboxKernelManager
+        km = super().create_kernel_manager()
+        if self.sandbox and getattr(self, "_notebook_name", None):
+            km.report_name = self._notebook_name
+        return km
+
+    async def async_start_new_kernel_client(self) -> Any:
+        kc = await super().async_start_new_kernel_client()
+        seal = getattr(self.km, "seal", None)
+        if seal is not None:  # the sandboxed kernel is up: no student code has run yet
+            seal()
+        return kc
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    def _cell_output_limit(self) -> tuple[int, str]:
+        left = max(0, self.notebook_output_limit - getattr(self, "_output_used", 0))
+        if left < self.output_limit:
+            return left, "the notebook's output"
+        return self.output_limit, "this cell's output"
+
+    def output(self, outs: list, msg: dict, display_id: Any, cell_index: int) -> Any:
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is not None:
+            self._cell_used += output_size(out)
+            limit, _ = self._cell_output_limit()
+            if self._cell_used > 2 * limit + 100_000:  # keep memory bounded while it runs
+                limit, what = self._cell_output_limit()
+                outs[:] = cap_outputs(outs, limit, what)[0]
+                self._cell_used = sum(output_size(o) for o in outs)
+        return out
 
     def budgets_for(self, resources: Any) -> dict[str, float]:
         """grade_id -> budget for the notebook nbgrader is grading (its notebook id)."""
@@ -186,11 +247,16 @@ class GuardedExecute(Execute):
         pending = guard.before(cell, index) if guard else None  # may append the seal
         self._timed_out = False
         self._last_reply = None
+        self._cell_used = 0
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         finally:
             if pending:
                 pending.restore(cell)  # the feedback shows the test as written
+        if cell.cell_type == "code":
+            limit, what = self._cell_output_limit()
+            cell.outputs = cap_outputs(cell.outputs, limit, what)[0]
+            self._output_used += sum(output_size(o) for o in cell.outputs)
         if self._timed_out and not self.kernel_answers(self.unresponsive_grace):
             self._stuck_after = cell_label(cell, index)
             self.log.error(

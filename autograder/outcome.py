@@ -24,6 +24,7 @@ from autograder.failclosed import TAMPERED_ENAME
 from autograder.nbgrader_ext import TIMEOUT_ENAME, UNRESPONSIVE_ENAME, cell_label, cell_limit
 from autograder.report import PASSED, Row, Status
 from autograder.runner import ANSI
+from autograder.sandbox import Sandbox, error_limit
 
 _ARROW = re.compile(r"^-+>\s*\d+\s+(.*)$")
 _KERNEL_FILE = re.compile(r"\S*ipykernel_\d+[/\\]\d+\.py")
@@ -65,14 +66,19 @@ def _seconds(limit: float | None) -> str:
     return f"{limit:g} s " if limit else ""
 
 
-def describe_error(output: dict[str, Any], timeout: float | None) -> str:
-    """One line for an error output; ``timeout``: the time limit of the cell it is in."""
+def describe_error(output: dict[str, Any], timeout: float | None,
+                   sandbox: Sandbox | None = None) -> str:
+    """One line for an error output; ``timeout``: the time limit of the cell it is in;
+    ``sandbox``: the settings of the sandbox it ran in, whose limits the reason names."""
     ename, evalue = output.get("ename", "Error"), str(output.get("evalue", "")).strip()
     if ename == TIMEOUT_ENAME:
         return (f"timed out: still running after the {_seconds(timeout)}per-cell limit"
                 " (interrupted)")
     if ename == UNRESPONSIVE_ENAME:
         return evalue
+    hit = error_limit(ename, evalue, sandbox) if sandbox is not None else None
+    if hit:
+        return _clip(f"{hit} ({ename}: {evalue})" if evalue else f"{hit} ({ename})")
     if evalue:
         return _clip(f"{ename}: {evalue}")
     if ename == "NotImplementedError":
@@ -126,6 +132,7 @@ def notebook_rows(
     timeout: float | None,
     notes: dict[str, list[str]],
     general: list[str],
+    sandbox: Sandbox | None = None,
 ) -> list[Row]:
     """One row per graded cell, with status and reason.
 
@@ -133,7 +140,8 @@ def notebook_rows(
     limit (``nbgrader_ext.cell_limit``). Every interruption at a time limit is recorded:
     in the row of the cell that was interrupted, and in the row of every later graded cell,
     as a reason for a cell that lost points or as a note on one that kept them. The rows
-    of such a notebook carry ``interrupted=True`` for the summary.
+    of such a notebook carry ``interrupted=True`` for the summary. ``sandbox``: the
+    settings of the sandbox the notebook ran in (reasons then name a limit it hit).
     """
     nb = nbtools.load(autograded)
     max_scores = {c.grade_id: c.max_score for c in info.grade_cells}
@@ -148,10 +156,10 @@ def notebook_rows(
         gid = nbtools.grade_id(cell)
         limit = cell_limit(info.budgets.get(gid) if gid else None, timeout)
         if nbtools.is_grade_cell(cell) and gid in max_scores and gid not in cells:
-            cells[gid] = (cell, _outcome_text(errors, outputs, limit), list(interruptions),
-                          earlier_error)
+            cells[gid] = (cell, _outcome_text(errors, outputs, limit, sandbox),
+                          list(interruptions), earlier_error)
         elif errors and earlier_error is None and not enames & set(HUNG_ENAMES):
-            described = describe_error(errors[-1], limit)
+            described = describe_error(errors[-1], limit, sandbox)
             earlier_error = f"{cell_label(cell, index)} raised {described}"
         if TIMEOUT_ENAME in enames:
             interruptions.append(interrupted_text(cell_label(cell, index), limit))
@@ -190,10 +198,11 @@ def _join(parts: list[str]) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def _outcome_text(errors: list, outputs: list, limit: float | None) -> str:
+def _outcome_text(errors: list, outputs: list, limit: float | None,
+                  sandbox: Sandbox | None = None) -> str:
     if errors:
         hung = [o for o in errors if o.get("ename") in HUNG_ENAMES]
-        return describe_error((hung or errors)[-1], limit)
+        return describe_error((hung or errors)[-1], limit, sandbox)
     stderr = _stderr_text(outputs)
     if stderr:
         first = stderr.splitlines()[0]

@@ -34,7 +34,7 @@ from nbgrader.nbgraderformat import MetadataValidator
 
 from autograder import nbtools
 from autograder.catalog import Catalog, NotebookInfo
-from autograder.paths import is_ignored
+from autograder.paths import IGNORED_NAMES, is_ignored
 from autograder.report import Row, Status
 
 LAYOUT = "SUBMISSIONS/<student_id>/<assignment>/<notebook>.ipynb"
@@ -95,7 +95,25 @@ def scan(submissions: Path, catalog: Catalog, skip: frozenset[str] = frozenset()
     rows: list[Row] = []
     known = sorted(catalog.notebooks)
     for entry in sorted(submissions.iterdir()):
-        if is_ignored(entry) or (entry.name in skip and entry.is_file()):
+        if entry.name in IGNORED_NAMES or (entry.name in skip and entry.is_file()):
+            continue
+        if entry.is_symlink() and entry.is_dir():
+            rows.append(_layout_row(
+                entry.name, "", "", Status.WRONG_LAYOUT,
+                "not graded: this student folder is a symbolic link, which the grader never"
+                " follows; copy the real folder into SUBMISSIONS under this name and grade"
+                " again",
+            ))
+            continue
+        if entry.is_dir() and entry.name.startswith("."):
+            rows.append(_layout_row(
+                entry.name, "", "", Status.WRONG_LAYOUT,
+                f"not graded: the folder name '{entry.name}' starts with '.', which hides it;"
+                f" if it holds a student's work, rename it to '{entry.name.lstrip('.')}'"
+                " (a name that does not start with '.') and grade again",
+            ))
+            continue
+        if is_ignored(entry):
             continue
         if not entry.is_dir() or entry.is_symlink():
             rows.append(_layout_row(

@@ -104,16 +104,26 @@ def fmt(number: float) -> str:
     return f"{number:g}"
 
 
+# A spreadsheet runs a cell that begins with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text``, with a leading ``'`` when a spreadsheet would read it as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def write_csv(rows: list[Row], path: Path) -> None:
+    """grades.csv: text cells that a spreadsheet would run as formulas are neutralised."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(COLUMNS)
         for r in rows:
-            writer.writerow(
-                [r.student_id, r.assignment, r.notebook, r.grade_id, fmt(r.score),
-                 fmt(r.max_score), r.status, r.reason]
-            )
+            writer.writerow([
+                *map(spreadsheet_safe, (r.student_id, r.assignment, r.notebook, r.grade_id)),
+                fmt(r.score), fmt(r.max_score), r.status, spreadsheet_safe(r.reason),
+            ])
 
 
 @dataclasses.dataclass

@@ -11,7 +11,9 @@ nbgrader facts this module relies on (verified with nbgrader 0.9.6):
 - jupyter_client starts the kernel in its own session (``start_new_session=True``), so
   killing nbgrader's process group does not kill the kernel: we kill every descendant,
   then sweep any process that still carries this run's marker in its environment (a
-  student's background process, for instance).
+  student's background process, for instance). The sweep misses a process started
+  with an empty environment; the sandbox (``sandbox.py``) is what stops those: every
+  process of a kernel dies with the kernel's PID namespace.
 """
 
 from __future__ import annotations

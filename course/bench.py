@@ -9,6 +9,11 @@
 - MADE's one-pass log-likelihood versus NADE's n sequential steps
   (Germain et al., 2015, Sec. 4: one forward pass of a masked autoencoder).
 
+``python -m course.bench --text`` instead trains a character LSTM on the Shakespeare
+split for a budget of CPU seconds (one thread) and prints its validation bits per
+character next to the uniform, unigram, bigram and trigram baselines on the same split,
+with the characters per second of training and sampling (:func:`text_benchmarks`).
+
 ``make bench`` runs it after the notebook and grading benchmarks.
 """
 
@@ -23,7 +28,7 @@ from course import device
 from course.models import MADE, NADE
 from course.timing import median_time
 
-__all__ = ["format_table", "model_benchmarks"]
+__all__ = ["format_table", "model_benchmarks", "text_benchmarks"]
 
 
 @torch.no_grad()
@@ -57,6 +62,54 @@ def model_benchmarks(
     ]
 
 
+def text_benchmarks(seconds: float = 45.0, hidden: int = 128, cell: str = "lstm",
+                    num_streams: int = 32, seq_len: int = 50, lr: float = 1e-2, seed: int = 0,
+                    texts: tuple[str, str] | None = None) -> list[tuple[str, float, str]]:
+    """Rows (what, value, unit): bits per character on the validation split and speeds.
+
+    Trains ``CharRNN(V, hidden, cell)`` by truncated BPTT (``num_streams`` streams,
+    chunks of ``seq_len``, Adam at ``lr``, clipping at 5) for ``seconds`` of CPU time on
+    one thread, on the CPU; n-gram baselines use Witten-Bell smoothing. ``texts`` =
+    (train, validation) replaces the Shakespeare split (for tests).
+    """
+    import math
+    import time
+
+    from course.data.text import BPTTBatches, CharVocabulary, shakespeare_text
+    from course.models.ngram import NGramModel
+    from course.models.rnn import CharRNN, bits_per_char, fit_bptt
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        train_text, valid_text = texts or (shakespeare_text("train"),
+                                           shakespeare_text("validation"))
+        vocab = CharVocabulary.from_text(train_text, 1 if texts else 200)
+        train, valid = vocab.encode(train_text), vocab.encode(valid_text)
+        V = len(vocab)
+        rows = [(f"uniform over {V} symbols", math.log2(V), "bits/char")]
+        for order, name in [(1, "unigram"), (2, "bigram"), (3, "trigram")]:
+            bits = NGramModel(order, V, "witten-bell").fit(train).bits_per_symbol(valid)
+            rows.append((f"{name}, Witten-Bell", bits, "bits/char"))
+        torch.manual_seed(seed)
+        model = CharRNN(V, hidden, cell=cell)
+        start = time.process_time()
+        losses = fit_bptt(model, BPTTBatches(train, num_streams, seq_len), epochs=100,
+                          max_seconds=seconds, lr=lr, progress=False, clock=time.process_time)
+        train_cps = len(losses) * num_streams * seq_len / (time.process_time() - start)
+        where = f"{cell} {hidden}, {time.process_time() - start:.0f} CPU-s, 1 thread"
+        rows.append((f"char {where}", bits_per_char(model, valid), "bits/char"))
+        rows.append((f"training ({num_streams} x {seq_len} chunks)", train_cps, "chars/CPU-s"))
+        for batch, length in [(1, 500), (100, 100)]:
+            start = time.process_time()
+            model.sample(batch, torch.Generator().manual_seed(seed), length=length)
+            rows.append((f"sampling, {batch} at a time", batch * length /
+                         (time.process_time() - start), "chars/CPU-s"))
+        return rows
+    finally:
+        torch.set_num_threads(threads)
+
+
 def format_table(rows: Sequence[tuple[str, float, str]]) -> str:
     """A plain-text table: job, median seconds, ratio."""
     width = max(len(r[0]) for r in rows)
@@ -70,7 +123,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("-n", type=int, default=784)
     parser.add_argument("-d", type=int, default=500)
+    parser.add_argument("--text", action="store_true",
+                        help="train a character LSTM and compare it with n-gram baselines")
+    parser.add_argument("--seconds", type=float, default=45.0, help="CPU seconds of --text")
     args = parser.parse_args(argv)
+    if args.text:
+        rows = text_benchmarks(args.seconds)
+        width = max(len(r[0]) for r in rows)
+        print("\n".join(f"{what:<{width}}  {value:>10.3f}  {unit}" for what, value, unit in rows))
+        return 0
     print(format_table(model_benchmarks(args.n, args.d, repeat=args.repeat)))
     return 0
 

@@ -90,25 +90,39 @@ def fit(
     lr: float = 1e-3,
     seed: int = 0,
     optimizer: torch.optim.Optimizer | None = None,
+    lr_decay: bool = False,
     on_step: Callable[[torch.nn.Module], None] | None = None,
     progress: bool | None = None,
 ) -> History:
     """Train ``model`` by minimizing the mean NLL ``-model.log_prob(x).mean()`` with Adam.
 
-    ``on_step`` is called after every optimizer step (MADE uses it to resample its
-    masks). The minibatch order is seeded, so the same seed gives the same model.
-    The progress bar is off during autograding unless ``progress`` says otherwise.
+    ``train_data`` is an array, or a function ``epoch -> array`` called at the start of
+    every epoch (:func:`course.data.dynamic_binarization` draws a fresh binarization of
+    the grey-level digits each time, against overfitting). ``lr_decay`` lowers the
+    learning rate linearly from ``lr`` to 0 over all the steps. ``on_step`` is called
+    after every optimizer step (MADE uses it to resample its masks). The minibatch order
+    is seeded, so the same seed gives the same model. The progress bar is off during
+    autograding unless ``progress`` says otherwise. ``History.train_nll`` is the mean
+    loss over each epoch's batches.
     """
     dev = next(model.parameters()).device
-    x_train = to_tensor(train_data, dev)
+    data_for = train_data if callable(train_data) else (lambda epoch: train_data)
+    x_train = to_tensor(data_for(0), dev)
     num_dims = int(np.prod(x_train.shape[1:]))
     history = History(num_dims=num_dims)
     opt = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    total_steps = epochs * -(-len(x_train) // batch_size)
+    schedule = None
+    if lr_decay:
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda step: max(0.0, 1.0 - step / total_steps))
     generator = torch.Generator().manual_seed(seed)
     show = (not in_autograder()) if progress is None else progress
     bar = tqdm(range(epochs), desc="epochs", disable=not show, leave=False)
     start = time.perf_counter()
-    for _ in bar:
+    for epoch in bar:
+        if epoch > 0 and callable(train_data):
+            x_train = to_tensor(data_for(epoch), dev)
         model.train()
         perm = torch.randperm(len(x_train), generator=generator).to(dev)
         running = 0.0
@@ -118,6 +132,8 @@ def fit(
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if schedule is not None:
+                schedule.step()
             if on_step is not None:
                 on_step(model)
             running += loss.item() * len(batch)

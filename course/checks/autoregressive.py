@@ -10,13 +10,13 @@ violation is named (the MADE figures draw it), so every message agrees.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
-from course.checks.core import CheckFailure
+from course.checks.core import CheckFailure, find_mistake
 from course.numeric import to_numpy
 
 __all__ = [
@@ -114,10 +114,14 @@ def first_violation(
 
 def violation_message(
     violation: tuple[tuple[int, int], int], order: Sequence[int] | None, n: int,
-    name: str = "output",
+    name: str = "output", hint: str | None = None,
 ) -> str:
-    """The student-facing message for :func:`first_violation`'s result."""
+    """The student-facing message for :func:`first_violation`'s result.
+
+    ``hint`` replaces the generic one (about masks) when given.
+    """
     (i, j), count = violation
+    given = hint
     position = positions(order, n)
     if i == j:
         detail = f"{name} {i} depends on input {i} itself"
@@ -131,6 +135,8 @@ def violation_message(
             f"(position {position[j]} vs {position[i]})"
         )
         hint = "Check the mask: it must zero every weight from a later input."
+    if given is not None:
+        hint = given
     return (
         f"Not autoregressive: {detail}. {count} forbidden dependencies in all.\n"
         f"Hint: {hint}"
@@ -146,6 +152,8 @@ def check_autoregressive(
     seed: int = 0,
     torch_input: bool | None = None,
     name: str = "output",
+    hint: str | None = None,
+    mistakes: Callable[[np.ndarray], Mapping[str, Any]] | None = None,
 ) -> np.ndarray:
     """Assert that output ``i`` depends only on inputs earlier than ``i`` in ``order``.
 
@@ -153,12 +161,23 @@ def check_autoregressive(
     the default is the natural order ``0, 1, ..., n-1``. Any output that depends on
     itself or on a later input is a violation: the model would be looking at the
     answer, so its "likelihood" is not a normalized distribution. The message names
-    the first violating pair (:func:`first_violation`). Returns the dependency matrix
+    the first violating pair (:func:`first_violation`), with ``hint`` instead of the
+    generic hint about masks when given. ``mistakes(x)`` returns {explanation: the
+    outputs that mistake gives for the batch x}: when the outputs of a violating ``fn``
+    match one, the message starts with its explanation. Returns the dependency matrix
     (see :func:`dependency_matrix`) for plotting.
     """
     positions(order, n)  # validates the ordering before any work
     depends = dependency_matrix(fn, n, num_bases=num_bases, seed=seed, torch_input=torch_input)
     violation = first_violation(depends, order)
-    if violation is not None:
-        raise CheckFailure(violation_message(violation, order, n, name))
-    return depends
+    if violation is None:
+        return depends
+    message = violation_message(violation, order, n, name, hint)
+    if mistakes is not None:
+        if torch_input is None:
+            torch_input = isinstance(fn, torch.nn.Module)
+        x = (np.random.default_rng(seed).random((8, n)) < 0.5).astype(np.float64)
+        mistake = find_mistake(_call(fn, x, torch_input), mistakes(x), rtol=1e-6, atol=1e-9)
+        if mistake is not None:
+            message = f"{mistake} {message.split(chr(10))[0]}"
+    raise CheckFailure(message)

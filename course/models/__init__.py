@@ -8,13 +8,16 @@ pixels) asks for completion. Importing this package registers every family in
 :data:`REGISTRY`, which the contract test runs over.
 
 Models live on ``course.device()`` when the caller moves them there; none calls
-``.cuda()``. ``counting.py`` holds the reference parameter counts of topic 01.
+``.cuda()``. ``counting.py`` holds the reference parameter counts of topic 01;
+``rnn.py`` the recurrent models of topic 05 (a character RNN with RNN, GRU or LSTM cells,
+and a pixel RNN), ``ngram.py`` the n-gram baselines they are compared with.
 """
 
 from course.models.base import REGISTRY, AutoregressiveModel, Family, register
 from course.models.fvsbn import FVSBN
 from course.models.made import MADE, MaskedLinear
 from course.models.nade import NADE, UntiedNADE
+from course.models.rnn import CharRNN, PixelRNN
 
 __all__ = [
     "FVSBN",
@@ -22,8 +25,10 @@ __all__ = [
     "NADE",
     "REGISTRY",
     "AutoregressiveModel",
+    "CharRNN",
     "Family",
     "MaskedLinear",
+    "PixelRNN",
     "UntiedNADE",
     "register",
 ]

@@ -25,3 +25,18 @@ def test_bench_times_every_notebook_and_reports_failures(repo):
     lines.clear()
     assert bench(repo, repeat=1, grading=False, models=False, echo=lines.append) == 1
     assert "FAILED: CellExecutionError" in "\n".join(lines)
+
+
+def test_timed_pair_alternates_and_reports_failures():
+    from autograder.bench import timed_pair
+
+    order: list[str] = []
+
+    def fail() -> None:
+        order.append("b")
+        raise RuntimeError("boom")
+
+    (a, status_a), (b, status_b) = timed_pair(lambda: order.append("a"), fail, repeat=3)
+    assert order == ["a", "b", "a", "a"]  # B stops after its first failure
+    assert status_a == "ok" and status_b == "FAILED: RuntimeError"
+    assert a >= 0 and b >= 0

@@ -213,3 +213,15 @@ def test_the_summary_counts_notebooks_with_interruptions():
     assert lines[2].endswith("2 passed, 1 timeout; 2 notebooks interrupted")
     assert lines[3].endswith("1 passed")
     assert report.interrupted_notebooks(rows) == [("s", "a1", "n1.ipynb"), ("s", "a1", "n2.ipynb")]
+
+
+def test_grades_csv_neutralises_spreadsheet_formulas(tmp_path):
+    rows = [Row("=HYPERLINK(\"x\")", "a1", "tiny.ipynb", "test_add", 0.0, 2.0, "failed",
+                "-1 is not 3"),
+            Row("+alice", "a1", "tiny.ipynb", "@test", 2.0, 2.0, "passed", ""),
+            Row("bob", "a1", "tiny.ipynb", "test_mul", 1.5, 3.0, "partial", "partial credit")]
+    report.write_csv(rows, tmp_path / "grades.csv")
+    written = read_csv(tmp_path / "grades.csv")
+    assert [r["student_id"] for r in written] == ["'=HYPERLINK(\"x\")", "'+alice", "bob"]
+    assert written[0]["reason"] == "'-1 is not 3" and written[1]["grade_id"] == "'@test"
+    assert written[2]["reason"] == "partial credit" and written[2]["score"] == "1.5"

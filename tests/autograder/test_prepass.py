@@ -146,3 +146,23 @@ def test_scan_reports_every_layout_problem(tmp_path, cat, correct):
     assert "known: a1" in reasons["unknown_assignment"]
     assert "rename" in reasons["unexpected_notebook"]
     assert not any(r.student_id == "ok" for r in scanned.rows)
+
+
+def test_hidden_and_linked_student_folders_get_rows_with_their_ids(tmp_path, cat, correct):
+    text = json.dumps(correct)
+    write_files(tmp_path / "subs", {
+        f".mallory/{ASSIGNMENT}/{NOTEBOOK}": text,
+        f"bob/{ASSIGNMENT}/{NOTEBOOK}": text,
+        f".ipynb_checkpoints/{ASSIGNMENT}/{NOTEBOOK}": text,  # clutter: no row
+    })
+    (tmp_path / "subs" / ".DS_Store").write_text("x")  # clutter: no row
+    (tmp_path / "subs" / "eve").symlink_to(tmp_path / "subs" / "bob")
+    scanned = prepass.scan(tmp_path / "subs", cat)
+    assert [(u.student, u.assignment) for u in scanned.units] == [("bob", ASSIGNMENT)]
+    rows = {r.student_id: r for r in scanned.rows}
+    assert set(rows) == {".mallory", "eve"}
+    hidden = rows[".mallory"]
+    assert hidden.status == "wrong_layout" and "starts with '.'" in hidden.reason
+    assert "rename it to 'mallory'" in rows[".mallory"].reason
+    assert rows["eve"].status == "wrong_layout" and "symbolic link" in rows["eve"].reason
+    assert all(r.score == 0 and r.max_score == 0 for r in scanned.rows)

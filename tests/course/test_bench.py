@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from course import bench
 
 
@@ -17,3 +19,17 @@ def test_model_benchmarks_small(capsys) -> None:
     assert rows[0][2].endswith("x tied") and rows[1][2].endswith("x MADE")
     assert bench.main(["-n", "10", "-d", "4", "--repeat", "1"]) == 0
     assert "MADE one pass" in capsys.readouterr().out
+
+
+def test_text_benchmarks_on_a_tiny_text() -> None:
+    text = "to be or not to be, that is the question\n" * 40
+    rows = bench.text_benchmarks(seconds=0.2, hidden=8, num_streams=4, seq_len=10,
+                                 texts=(text, text[:200]))
+    names = [what for what, _, _ in rows]
+    assert names[:4] == ["uniform over 16 symbols", "unigram, Witten-Bell",
+                         "bigram, Witten-Bell", "trigram, Witten-Bell"]
+    assert names[4].startswith("char lstm 8") and names[5].startswith("training")
+    bits = [value for _, value, unit in rows if unit == "bits/char"]
+    assert bits[0] > bits[1] > bits[2] > bits[3] > 0  # more context, fewer bits here
+    assert bits[0] == pytest.approx(4.0)  # 15 characters and <unk>
+    assert all(value > 0 for _, value, _ in rows)

@@ -52,7 +52,6 @@ def test_check_count_names_the_call_the_values_and_the_known_mistake() -> None:
     with pytest.raises(CheckFailure) as info:
         check_count(8, 7, "count_joint_table(3, 2)", hint="generic", mistakes={8: "not free"})
     message = str(info.value)
-    assert "count_joint_table(3, 2) returned 8, expected 7 (off by 1)" in message
-    assert "Hint: not free" in message
+    assert message.startswith("Not free (count_joint_table(3, 2) returned 8, expected 7, off by 1)")
     with pytest.raises(CheckFailure, match="Hint: generic"):
         check_count(9, 7, "f()", hint="generic", mistakes={8: "not free"})

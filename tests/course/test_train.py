@@ -67,3 +67,34 @@ def test_progress_bar_is_silent_under_nbgrader(monkeypatch, capsys) -> None:
     fit(FVSBN(3), _toy_data(), epochs=2)
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+def test_fit_reads_a_fresh_data_set_every_epoch_and_decays_the_rate() -> None:
+    seen = []
+    base = (np.random.default_rng(0).random((40, 6)) < 0.5).astype(np.float32)
+
+    def data(epoch: int) -> np.ndarray:
+        seen.append(epoch)
+        return np.roll(base, epoch, axis=0)
+
+    model = FVSBN(6)
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    history = fit(model, data, epochs=3, batch_size=20, optimizer=opt, lr_decay=True)
+    assert seen == [0, 1, 2], "one call per epoch, in order"
+    assert len(history.train_nll) == 3
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12), "decayed to 0"
+
+
+def test_dynamic_binarization_is_seeded_fresh_and_keeps_the_background() -> None:
+    from course.data import dynamic_binarization, mnist_digits
+
+    draw = dynamic_binarization("test", sharpness=2.0, seed=3)
+    first, again, second = draw(0), draw(0), draw(1)
+    assert first.shape == (1000, 784) and set(np.unique(first)) <= {0.0, 1.0}
+    assert np.array_equal(first, again) and not np.array_equal(first, second)
+    grey = mnist_digits("test")[0].reshape(1000, -1) / 255.0
+    assert (first[grey <= 0.25] == 0).all() and (first[grey >= 0.75] == 1).all()
+    edges = (grey > 0.3) & (grey < 0.7)
+    assert 0.2 < first[edges].mean() < 0.8, "the edges are dithered"
+    with pytest.raises(ValueError, match="sharpness"):
+        dynamic_binarization(sharpness=0)
