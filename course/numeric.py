@@ -3,7 +3,8 @@
 - :func:`to_numpy` turns a tensor (any device, with or without grad) or an array-like into
   a NumPy array; :func:`to_tensor` turns an array or a tensor into a float32 tensor on
   :func:`course.device`. Every module converts through these two.
-- :func:`sigmoid` and :func:`logit`, written so that they never overflow.
+- :func:`sigmoid` and :func:`logit`, written so that they never overflow;
+- :func:`randomize_`, the one way the course draws random parameters.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import torch
 
 from course import device as _default_device
 
-__all__ = ["logit", "sigmoid", "to_numpy", "to_tensor"]
+__all__ = ["logit", "randomize_", "sigmoid", "to_numpy", "to_tensor"]
 
 
 def to_numpy(value: Any) -> np.ndarray:
@@ -46,3 +47,20 @@ def logit(p: Any, eps: float = 0.0) -> np.ndarray:
     if eps:
         p = np.clip(p, eps, 1.0 - eps)
     return np.log(p) - np.log1p(-p)
+
+
+def randomize_(model: torch.nn.Module, seed: int, scale: float = 1.5,
+               suffixes: tuple[str, ...] | None = None) -> torch.nn.Module:
+    """Overwrite parameters with N(0, scale^2) draws from ``seed``, in place.
+
+    Every parameter, or only those whose name ends in one of ``suffixes``; each is drawn
+    in its own dtype, in the order of ``named_parameters``. The one randomizer of the
+    course: the registry's examples and the tests' :func:`course.checks.randomize_parameters`.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if suffixes is None or name.endswith(suffixes):
+                param.copy_(scale * torch.randn(param.shape, generator=generator,
+                                                dtype=param.dtype))
+    return model

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from course.numeric import randomize_
+
 __all__ = ["random_binary", "randomize_parameters"]
 
 
@@ -26,11 +28,4 @@ def randomize_parameters(model: torch.nn.Module, seed: int, scale: float = 1.0
     Every parameter whose name ends in ``weight`` or ``bias`` is redrawn, so every
     allowed dependency shows in a perturbation test; masks (buffers) are kept.
     """
-    generator = torch.Generator().manual_seed(seed)
-    model = model.double()
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if name.endswith(("weight", "bias")):
-                param.copy_(scale * torch.randn(param.shape, generator=generator,
-                                                dtype=torch.float64))
-    return model
+    return randomize_(model.double(), seed, scale, suffixes=("weight", "bias"))

@@ -235,13 +235,3 @@ def register(name: str, cls: type[AutoregressiveModel], paper: str, max_n: int =
         return example
 
     return decorate
-
-
-def randomize_(model: nn.Module, seed: int, scale: float = 1.5) -> nn.Module:
-    """Overwrite every parameter with N(0, scale^2) draws from ``seed``, in place."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for param in model.parameters():
-            param.copy_(scale * torch.randn(param.shape, generator=generator,
-                                            dtype=param.dtype))
-    return model

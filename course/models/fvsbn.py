@@ -17,7 +17,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course.models.base import AutoregressiveModel, randomize_, register
+from course.models.base import AutoregressiveModel, register
+from course.numeric import randomize_
 
 __all__ = ["FVSBN"]
 

@@ -30,8 +30,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from course.models.base import AutoregressiveModel, randomize_, register
-from course.numeric import to_numpy
+from course.models.base import AutoregressiveModel, register
+from course.numeric import randomize_, to_numpy
 
 __all__ = [
     "COMPARISONS",

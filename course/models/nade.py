@@ -35,9 +35,9 @@ from course.models.base import (
     AutoregressiveModel,
     bernoulli_log_prob,
     categorical_log_prob,
-    randomize_,
     register,
 )
+from course.numeric import randomize_
 
 __all__ = ["NADE", "UntiedNADE"]
 

@@ -51,7 +51,8 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from course import in_autograder
-from course.models.base import AutoregressiveModel, ancestral_sample, randomize_, register
+from course.models.base import AutoregressiveModel, ancestral_sample, register
+from course.numeric import randomize_
 
 __all__ = ["CELLS", "CharRNN", "PixelRNN", "RecurrentModel", "bits_per_char", "detach_state",
            "fit_bptt"]
