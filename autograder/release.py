@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import filecmp
+import importlib
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -64,6 +66,82 @@ def check_budgets(repo: Repo) -> None:
     if problems:
         raise UsageError("solutions/ notebooks with invalid cell time budgets:\n"
                          + "\n".join(problems))
+
+
+def visible_cases_modules(repo: Repo) -> dict[str, str]:
+    """Assignment -> the module whose ``visible_cases()`` gives its visible tests' expected
+    values (``metadata.autograder.visible_cases`` of its solutions notebook)."""
+    modules = {}
+    for assignment in repo.assignment_ids():
+        for path in repo.source_notebooks(assignment):
+            meta = nbtools.load(path).get("metadata", {}).get("autograder", {})
+            name = meta.get("visible_cases")
+            if name is None:
+                continue
+            if not isinstance(name, str) or not name.startswith("course."):
+                raise UsageError(
+                    f"{path.relative_to(repo.root)}: metadata.autograder.visible_cases must "
+                    f"name a module of the course package (course.checks.<topic>), got {name!r}"
+                )
+            modules[assignment] = name
+    return modules
+
+
+def expected_values(repo: Repo) -> dict[str, str]:
+    """``course/expected/<assignment>.json`` texts, computed from the references.
+
+    One thread: the same reductions in the same order every time.
+    """
+    import torch
+
+    from course.expected import dumps
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        texts = {}
+        for assignment, name in visible_cases_modules(repo).items():
+            try:
+                cases = importlib.import_module(name).visible_cases()
+            except Exception as err:
+                raise UsageError(
+                    f"{name}.visible_cases() (expected values of {assignment}'s visible tests)"
+                    f" failed: {type(err).__name__}: {err}"
+                ) from err
+            texts[f"{assignment}.json"] = dumps(cases)
+        return texts
+    finally:
+        torch.set_num_threads(threads)
+
+
+def expected_dir(repo: Repo) -> Path:
+    return repo.root / "course" / "expected"
+
+
+def compare_expected(repo: Repo, texts: dict[str, str]) -> Diff:
+    """Stored expected values against fresh ones, numerically (:func:`same_values`)."""
+    from course.expected import same_values
+
+    folder = expected_dir(repo)
+    old = {p.name: p for p in folder.glob("*.json")}
+    stale = [name for name, text in texts.items() if name in old and not same_values(
+        json.loads(text), json.loads(old[name].read_text(encoding="utf-8")))]
+    return Diff(stale=stale, missing=[n for n in texts if n not in old],
+                extra=[n for n in old if n not in texts])
+
+
+def write_expected(repo: Repo, texts: dict[str, str], out=print) -> None:
+    """Write what changed (numerically) and remove files of assignments that are gone."""
+    diff = compare_expected(repo, texts)
+    folder = expected_dir(repo)
+    for name in diff.stale + diff.missing:
+        (folder / name).write_text(texts[name], encoding="utf-8")
+    for name in diff.extra:
+        (folder / name).unlink()
+    for label, items in (("updated", diff.stale), ("added", diff.missing),
+                         ("removed", diff.extra)):
+        for name in items:
+            out(f"{label:>7}: course/expected/{name}")
 
 
 def copy_sources(repo: Repo, course: Path) -> None:
@@ -161,21 +239,29 @@ def release(repo: Repo, check: bool = False, out=print) -> int:
     """``python -m autograder release [--check]``; returns the exit status."""
     with tempfile.TemporaryDirectory(prefix="autograder-release-") as tmp:
         generated = generate(repo, Path(tmp) / "course")
+        texts = expected_values(repo)
         if check:
             diff = compare(generated, repo.assignments)
-            if not diff:
-                out(f"assignments/ is up to date with solutions/ ({len(tree(generated))} files)")
+            values = compare_expected(repo, texts)
+            if not diff and not values:
+                out(f"assignments/ is up to date with solutions/ ({len(tree(generated))} files;"
+                    f" expected values of {len(texts)} assignment(s))")
                 return 0
             for label, items in (("stale", diff.stale), ("missing", diff.missing),
                                  ("extra", diff.extra)):
                 for rel in items:
                     out(f"{label:>7}: assignments/{rel}")
+            for label, items in (("stale", values.stale), ("missing", values.missing),
+                                 ("extra", values.extra)):
+                for name in items:
+                    out(f"{label:>7}: course/expected/{name}")
             out(
-                "assignments/ does not match what solutions/ generates.\n"
-                f"Fix: {FIX_COMMAND}, then commit assignments/."
+                "assignments/ or course/expected/ does not match what solutions/ generates.\n"
+                f"Fix: {FIX_COMMAND}, then commit assignments/ and course/expected/."
             )
             return 1
         publish(generated, repo, out)
+        write_expected(repo, texts, out)
         return 0
 
 
