@@ -10,7 +10,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lab release bench lint clean
+.PHONY: demo test check lab release kit bench lint clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ lab: $(STAMP)
 release: $(STAMP)
 	$(PY) -m autograder release
 
+# What students receive (KIT=folder, default student-kit/): see README.md, "For students".
+KIT ?= student-kit
+kit: $(STAMP)
+	$(PY) -m autograder kit $(KIT) --force
+
 bench: $(STAMP)
 	$(PY) -m autograder bench
 
@@ -49,4 +54,4 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 
 clean:
-	rm -rf demo-out bench-out autograder/submitted autograder/autograded autograder/feedback autograder/gradebook.db
+	rm -rf demo-out bench-out student-kit autograder/submitted autograder/autograded autograder/feedback autograder/gradebook.db

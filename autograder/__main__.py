@@ -17,6 +17,7 @@ Grading tools for the course, built on nbgrader 0.9.6.
   grade     autograde a folder of submissions: grades.csv, HTML feedback, autograded notebooks
   demo      release, then grade the example submissions and compare with expected scores
   examples  rebuild the example submissions in autograder/examples/
+  kit       write the student kit: released notebooks, the student runtime, a README
   bench     time the solution notebooks, the lectures and the grading of the examples
 
 Run 'python -m autograder COMMAND --help' for the options of one command.
@@ -102,6 +103,18 @@ def build_parser() -> argparse.ArgumentParser:
                    " solutions, using autograder/recipes/<assignment>.toml. expected.csv is"
                    " written by hand and left alone.")
 
+    p = sub.add_parser("kit", help="write the student kit (no answers in it)",
+                       description="Write what students receive into OUT: the released"
+                       " notebooks, the student runtime (the course package without its"
+                       " reference implementations and hidden-test helpers) as a wheel,"
+                       " requirements.txt and a student README. Refuses to write a kit that"
+                       " would hold a solution or import a reference.")
+    p.add_argument("out", type=Path, metavar="OUT", help="an empty or new folder")
+    p.add_argument("--wheelhouse", action="store_true",
+                   help="also download every pinned package into OUT/packages/ (needs the"
+                   " package registry) so that students install offline")
+    p.add_argument("--force", action="store_true", help="replace what OUT holds")
+
     p = sub.add_parser("bench", help="time notebooks and grading",
                        description="Execute every solution notebook (hidden tests included)"
                        " and every lecture, grade the `correct` example submission of every"
@@ -148,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
             from autograder.examples_builder import build_examples
 
             return build_examples(repo)
+        if args.command == "kit":
+            from autograder.kit import write_kit
+
+            write_kit(repo, args.out, wheelhouse=args.wheelhouse, force=args.force)
+            return 0
         if args.command == "bench":
             from autograder.bench import bench
 
