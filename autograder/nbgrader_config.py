@@ -104,3 +104,14 @@ c.Sandbox.max_processes = 256  # processes and threads of the kernel (RLIMIT_NPR
 c.Sandbox.cpu_time_limit = 900  # CPU seconds per process, then it is killed (RLIMIT_CPU)
 c.Sandbox.file_size_limit = 256 * 1024**2  # bytes per file written (RLIMIT_FSIZE)
 c.Sandbox.tmp_size = 1024**3  # bytes of the private /tmp: home and working folder (memory)
+
+# The feedback returned to students shows the hidden tests' failure messages but not their
+# source (autograder.nbgrader_ext.HideHiddenTests): the hidden block of every test cell
+# becomes one comment line and tracebacks keep only their last line. Set
+# c.HideHiddenTests.enabled = False to return nbgrader's full feedback instead.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "autograder.nbgrader_ext.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+c.HideHiddenTests.enabled = True

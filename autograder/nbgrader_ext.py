@@ -39,15 +39,20 @@ notebook; see ``autograder/outputs.py``) while the cells run, with a note where 
 cut. With ``sandbox`` (set by the grader on the command line) every kernel is started
 by ``autograder.sandbox.SandboxKernelManager``, inside bubblewrap; its report on the
 kernel is named after the notebook.
+
+``HideHiddenTests`` runs in ``generate_feedback``: the feedback shows the hidden tests'
+failure messages, not their source.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from queue import Empty
 from typing import Any
 
 from jupyter_core.utils import ensure_async, run_sync
+from nbconvert.preprocessors import Preprocessor
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, Integer
@@ -111,6 +116,13 @@ class GuardedExecute(Execute):
         10_000_000, help="Characters of output a whole notebook may store.",
     ).tag(config=True)
 
+    reference_watch = Bool(
+        True,
+        help="Before any cell runs, make the course's reference implementations raise when"
+        " a student's code calls them (course.checks.references): that cell loses its"
+        " points with the reason 'calls the course's reference implementation of ...'.",
+    ).tag(config=True)
+
     sandbox = Bool(
         False, help="Start kernels with autograder.sandbox.SandboxKernelManager (set by the"
         " grader; settings in c.Sandbox).",
@@ -126,6 +138,9 @@ class GuardedExecute(Execute):
         self._last_reply: dict | None = None
         self._guard = (failclosed.Guard(nb.cells, self.send_probe, self.log)
                        if self.fail_closed else None)
+        self._watch_sent = not self.reference_watch
+        self._instructor_sources = [c.source for c in nb.cells
+                                    if c.cell_type == "code" and failclosed.is_instructor(c)]
         try:
             return super().preprocess(nb, resources, km)
         finally:
@@ -155,6 +170,18 @@ class GuardedExecute(Execute):
         return None
 
     send_probe = run_sync(_async_send_probe)
+
+    def install_reference_watch(self) -> None:
+        """Watch the reference implementations (before the fail-closed baseline is taken,
+        so that the wrappers are part of it)."""
+        from autograder.kit import hidden_modules
+
+        expression = (f"__import__('course.checks.references', fromlist=['install']).install("
+                      f"{hidden_modules()!r}, {self._instructor_sources!r})")
+        result = self.send_probe(expression)
+        if not isinstance(result, dict) or result.get("status") != "ok":
+            detail = result.get("evalue") if isinstance(result, dict) else "no answer"
+            self.log.warning("the reference watch could not be installed: %s", detail)
 
     def create_kernel_manager(self) -> Any:
         if self.sandbox:
@@ -243,6 +270,9 @@ class GuardedExecute(Execute):
             ]
             cell.execution_count = None
             return cell, resources
+        if runs_code and not self._watch_sent:
+            self._watch_sent = True
+            self.install_reference_watch()
         guard = self._guard if runs_code else None
         pending = guard.before(cell, index) if guard else None  # may append the seal
         self._timed_out = False
@@ -266,4 +296,33 @@ class GuardedExecute(Execute):
             )
         if guard and self._stuck_after is None:  # a stuck kernel answers no check
             guard.after(cell, index, pending, self._last_reply, cell_label(cell, index))
+        return cell, resources
+
+
+HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS\n?", re.S)
+HIDDEN_NOTE = "# hidden tests: not shown (their messages are in the output below)\n"
+
+
+class HideHiddenTests(Preprocessor):
+    """Feedback without the hidden tests' source: their failure messages, not their code.
+
+    In every graded test cell the block between ``### BEGIN HIDDEN TESTS`` and ``### END
+    HIDDEN TESTS`` becomes one comment line, and every error output keeps only its last
+    line (``Name: message``): a traceback quotes the lines it went through, hidden ones
+    included. Printed output is kept. ``c.HideHiddenTests.enabled = False`` shows
+    everything (nbgrader's default feedback).
+    """
+
+    enabled = Bool(True, help="Hide the hidden tests' source in the feedback.").tag(config=True)
+
+    def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> Any:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not self.enabled or cell.cell_type != "code" or not meta.get("grade") \
+                or meta.get("solution") or "### BEGIN HIDDEN TESTS" not in cell.source:
+            return cell, resources
+        cell.source = HIDDEN_BLOCK.sub(HIDDEN_NOTE, cell.source)
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["traceback"] = [f"{output.get('ename', 'Error')}: "
+                                       f"{output.get('evalue', '')}"]
         return cell, resources
