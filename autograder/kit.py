@@ -106,7 +106,8 @@ def hidden_modules(repo: Repo | None = None) -> list[str]:
 
 
 def course_imports(tree: ast.AST, package: str = "") -> list[str]:
-    """Every ``course`` module a piece of code imports (relative imports resolved);
+    """Every ``course`` module a piece of code imports (relative imports resolved against
+    ``package``, the package the code is in);
     ``from course.checks import fvsbn`` gives ``course.checks`` and ``course.checks.fvsbn``
     (the caller tells modules from other names)."""
     found = []
@@ -116,7 +117,8 @@ def course_imports(tree: ast.AST, package: str = "") -> list[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                parts = package.split(".")
+                parent = parts[: len(parts) - node.level + 1]
                 base = ".".join(parent + ([base] if base else []))
             if base.split(".")[0] == "course":
                 found.append(base)
@@ -207,7 +209,11 @@ def check_kit(files: Iterable[KitFile], repo: Repo) -> list[str]:
                 tree = ast.parse(code)
             except SyntaxError:
                 continue  # IPython magics: the release check parses cells its own way
-            package = module_name(where) if where.startswith("course/") else ""
+            package = ""
+            if where.startswith("course/"):
+                package = module_name(where)
+                if not where.endswith("__init__.py"):
+                    package = package.rpartition(".")[0]
             for module in {_hidden_import(i, hidden) for i in course_imports(tree, package)}:
                 if module is not None:
                     problems.append(f"{where} imports {module}, which students do not get")
