@@ -218,3 +218,20 @@ def test_released_notebook_with_solutions_passes_in_the_kit(kit_env, released, t
     failed = [(c["grade_id"], c["ename"], c["evalue"]) for c in cells if c["ename"]]
     assert not failed, f"with the solutions filled in, these cells fail in the kit: {failed}"
     assert sum(c["test"] for c in cells) >= 3
+
+
+def test_feedback_preprocessor_hides_hidden_source_and_tracebacks() -> None:
+    from nbformat.v4 import new_code_cell, new_output
+
+    from autograder.nbgrader_ext import HIDDEN_NOTE, HideHiddenTests
+
+    cell = new_code_cell("assert f(1) == 2\n### BEGIN HIDDEN TESTS\nassert f(7) == 49, 'f(7)'\n"
+                         "### END HIDDEN TESTS\nprint('done')\n")
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "t", "points": 1}
+    trace = ["----> 3 assert f(7) == 49, 'f(7)'", "AssertionError: f(7)"]
+    cell.outputs = [new_output("error", ename="AssertionError", evalue="f(7)", traceback=trace)]
+    shown, _ = HideHiddenTests().preprocess_cell(nbformat.from_dict(cell), {}, 0)
+    assert shown.source == "assert f(1) == 2\n" + HIDDEN_NOTE + "print('done')\n"
+    assert shown.outputs[0]["traceback"] == ["AssertionError: f(7)"]
+    everything, _ = HideHiddenTests(enabled=False).preprocess_cell(nbformat.from_dict(cell), {}, 0)
+    assert "assert f(7) == 49" in everything.source
