@@ -3,7 +3,8 @@
 For every assignment ``solutions/NN-topic/``: a lecture ``lectures/NN-*.ipynb``, an example
 recipe ``autograder/recipes/NN-topic.toml``, expected scores in
 ``autograder/examples/expected.csv`` for every example student the recipe builds, a row of
-the README's course map, and its released notebooks in ``assignments/``.
+the README's course map, its released notebooks in ``assignments/``, and the visible
+tests' expected values in ``course/expected/``.
 """
 
 from __future__ import annotations
@@ -55,3 +56,16 @@ def test_topic_has_lecture_recipe_expected_scores_readme_row_and_release(assignm
     sources = sorted(p.name for p in (ROOT / "solutions" / assignment).glob("*.ipynb"))
     released = sorted(p.name for p in (ROOT / "assignments" / assignment).glob("*.ipynb"))
     assert sources and released == sources, f"assignments/{assignment} is not released"
+
+    # the visible tests' expected values: named in the notebook's metadata, stored, and the
+    # module that computes them stays out of the student kit
+    from autograder.kit import hidden_modules
+    from autograder.paths import Repo
+    from autograder.release import visible_cases_modules
+
+    module = visible_cases_modules(Repo.at(ROOT)).get(assignment)
+    assert module, (f"solutions/{assignment}: set metadata.autograder.visible_cases to the "
+                    "module whose visible_cases() gives the visible tests' expected values")
+    assert module in hidden_modules(Repo.at(ROOT)), f"{module} would ship in the student kit"
+    assert (ROOT / "course" / "expected" / f"{assignment}.json").is_file(), (
+        f"course/expected/{assignment}.json is missing: run `make release`")

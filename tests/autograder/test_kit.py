@@ -235,3 +235,10 @@ def test_feedback_preprocessor_hides_hidden_source_and_tracebacks() -> None:
     assert shown.outputs[0]["traceback"] == ["AssertionError: f(7)"]
     everything, _ = HideHiddenTests(enabled=False).preprocess_cell(nbformat.from_dict(cell), {}, 0)
     assert "assert f(7) == 49" in everything.source
+
+
+@pytest.mark.parametrize("released", RELEASED, ids=[p.parent.name for p in RELEASED])
+def test_released_notebook_imports_no_answer(released: Path) -> None:
+    kit_file = KitFile(f"assignments/{released.parent.name}/{released.name}",
+                       released.read_text(encoding="utf-8"))
+    assert check_kit([kit_file], REPO) == []
