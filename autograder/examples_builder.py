@@ -21,12 +21,17 @@ The students (the same ids for every assignment):
   invalid-json       the correct notebook's text cut in half
   wrong-layout       the correct notebook under a wrong file name, inside an unknown
                      assignment folder, and directly in the student's folder (0 points)
+
+and, per assignment, one student ``bug-<name>`` for every ``[bugs.<name>]`` table of its
+recipe: correct, except the table's cells, each holding one planted mistake that the
+hidden tests must catch (its expected score says which tests it costs).
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 import shutil
 import tempfile
 import tomllib
@@ -55,6 +60,7 @@ IGNORES_INTERRUPT = (
 
 
 BREAKING = ("raising", "endless-loop", "ignores-interrupt")
+BUG_PREFIX = "bug-"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +71,7 @@ class Recipe:
     partial: dict[str, str]
     test_cell: str | None = None
     students: tuple[str, ...] = STUDENTS
+    bugs: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
 
 
 def _recipe_error(rel: Path, problem: str) -> UsageError:
@@ -88,7 +95,7 @@ def load_recipe(repo: Repo, assignment: str) -> Recipe:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise UsageError(f"{rel} is not valid TOML: {err}") from err
-    unknown = set(data) - {"break_cell", "partial", "test_cell", "students"}
+    unknown = set(data) - {"break_cell", "partial", "test_cell", "students", "bugs"}
     if unknown:
         raise _recipe_error(rel, f"unknown keys {sorted(unknown)}")
     students = data.get("students", list(STUDENTS))
@@ -103,11 +110,21 @@ def load_recipe(repo: Repo, assignment: str) -> Recipe:
     if "partial" in students and not partial:
         raise _recipe_error(rel, "the [partial] table is missing")
     test_cell = data.get("test_cell")
+    bugs = data.get("bugs", {})
+    if not isinstance(bugs, dict) or not all(
+            isinstance(name, str) and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name)
+            and isinstance(cells, dict) and cells
+            and all(isinstance(v, str) for v in cells.values())
+            for name, cells in bugs.items()):
+        raise _recipe_error(rel, "[bugs.<name>] tables (name in lower-case-with-hyphens) must"
+                            " each map grade ids to source strings")
     return Recipe(
         break_cell if isinstance(break_cell, str) else None,
         {k: v.strip("\n") for k, v in partial.items()},
         test_cell if isinstance(test_cell, str) else None,
         tuple(s for s in STUDENTS if s in students),
+        {BUG_PREFIX + name: {k: v.strip("\n") for k, v in cells.items()}
+         for name, cells in bugs.items()},
     )
 
 
@@ -150,7 +167,9 @@ def _check(recipe: Recipe, pairs: list[Pair], assignment: str) -> tuple[str, str
     tests = [(p.name, nbtools.grade_id(c)) for p in pairs for c in p.release["cells"]
              if nbtools.is_test_cell(c)]
     where = f"autograder/recipes/{assignment}.toml"
-    for gid in [*([recipe.break_cell] if recipe.break_cell else []), *recipe.partial]:
+    planted = [gid for cells in recipe.bugs.values() for gid in cells]
+    for gid in [*([recipe.break_cell] if recipe.break_cell else []), *recipe.partial,
+                *planted]:
         if gid not in solution_ids:
             raise UsageError(f"{where}: '{gid}' is not a solution cell of {assignment}"
                              f" (solution cells: {', '.join(sorted(solution_ids))})")
@@ -200,6 +219,9 @@ def assignment_files(assignment: str, recipe: Recipe, pairs: list[Pair]) -> dict
         put("blank", pair.release)
         put("partial", pair.filled({k: v for k, v in recipe.partial.items()
                                     if k in pair.solutions}))
+        for student, cells in recipe.bugs.items():
+            files[f"{student}/{assignment}/{pair.name}"] = nbtools.dumps(
+                pair.filled({k: v for k, v in cells.items() if k in pair.solutions}))
         if recipe.break_cell:
             put("raising", _prefixed(pair, recipe.break_cell, RAISE))
             put("endless-loop", _prefixed(pair, recipe.break_cell, ENDLESS))
@@ -233,6 +255,8 @@ def build_examples(repo: Repo, out=print) -> int:
                                           _pairs(repo, assignment, release)))
     for student in STUDENTS:
         shutil.rmtree(repo.examples / student, ignore_errors=True)
+    for folder in repo.examples.glob(BUG_PREFIX + "*"):
+        shutil.rmtree(folder, ignore_errors=True)
     for rel, text in sorted(files.items()):
         path = repo.examples / rel
         path.parent.mkdir(parents=True, exist_ok=True)

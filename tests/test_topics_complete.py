@@ -41,6 +41,7 @@ def test_topic_has_lecture_recipe_expected_scores_readme_row_and_release(assignm
     assert recipe_path.is_file(), f"missing {recipe_path.relative_to(ROOT)}"
     recipe = tomllib.loads(recipe_path.read_text(encoding="utf-8"))
     students = recipe.get("students", list(STUDENTS))
+    students += [f"bug-{name}" for name in recipe.get("bugs", {})]
 
     with open(ROOT / "autograder" / "examples" / "expected.csv", encoding="utf-8") as fh:
         expected = {row["student_id"] for row in csv.DictReader(fh)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from ag_fixtures import ASSIGNMENT, NOTEBOOK, fake_release, tree_hash
+from ag_fixtures import ASSIGNMENT, NOTEBOOK, SOLUTIONS, fake_release, tree_hash
 
 from autograder import UsageError, examples_builder, nbtools
 from autograder.__main__ import main
@@ -122,3 +122,33 @@ def test_demo_comparison_reports_every_difference():
     assert column[("wrong-layout", "a1-draft")] == "(layout rows)"
     assert problems == ["correct/a1: scored 6, expected 5", "new/a1: not in expected.csv",
                         "gone/a1: in expected.csv but not graded"]
+
+
+BUGS_RECIPE = """\
+students = ['correct']
+[bugs.plus-for-times]
+mul = "def mul(a, b):\\n    return a + b"
+[bugs.minus]
+add = "def add(a, b):\\n    return a - b"
+"""
+
+
+def test_each_planted_bug_is_its_own_student(repo, pairs):
+    (repo.recipes / f"{ASSIGNMENT}.toml").write_text(BUGS_RECIPE)
+    files = assignment_files(ASSIGNMENT, load_recipe(repo, ASSIGNMENT), pairs)
+    assert {path.split("/")[0] for path in files} == {"correct", "bug-plus-for-times",
+                                                        "bug-minus"}
+    planted = json.loads(files[f"bug-plus-for-times/{ASSIGNMENT}/{NOTEBOOK}"])
+    sources = {nbtools.grade_id(c): nbtools.source(c) for c in planted["cells"]}
+    assert sources["mul"] == "def mul(a, b):\n    return a + b"
+    assert sources["add"] == SOLUTIONS["add"]  # the other cells stay correct
+
+
+@pytest.mark.parametrize("text, words", [
+    ("students = ['correct']\n[bugs.Bad_Name]\nmul = 'x'\n", "lower-case-with-hyphens"),
+    ("students = ['correct']\n[bugs.swap]\nnope = 'x'\n", "not a solution cell"),
+])
+def test_bad_bug_tables_say_what_to_fix(repo, pairs, text, words):
+    (repo.recipes / f"{ASSIGNMENT}.toml").write_text(text)
+    with pytest.raises(UsageError, match=words):
+        assignment_files(ASSIGNMENT, load_recipe(repo, ASSIGNMENT), pairs)
