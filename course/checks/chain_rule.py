@@ -8,7 +8,12 @@ them. Each function here gives the values that common mistakes produce, for the 
 - :func:`count_mistakes`: {wrong count: explanation} for :func:`course.checks.check_count`;
 - :func:`conditionals_mistakes` and :func:`explain_conditionals`: conditionals normalized
   over the wrong axis, not divided by p(x_<i), NaN or 0 where p(x_<i) = 0;
-- :func:`sample_mistakes`: the distributions a wrong ancestral sampler draws from.
+- :func:`sample_mistakes`: the distributions a wrong ancestral sampler draws from;
+- :func:`reference_conditionals` and :func:`reference_joint`: the chain rule both ways,
+  the references of the hidden tests;
+- :func:`visible_cases`: the visible tests' inputs, expected values and mistakes, stored
+  at release time in ``course/expected/01-chain-rule.json`` (``course.expected``), since
+  this module does not ship to students.
 """
 
 from __future__ import annotations
@@ -19,8 +24,17 @@ from typing import Any
 import numpy as np
 
 from course.checks.core import find_mistake
+from course.models import counting
 
-__all__ = ["conditionals_mistakes", "count_mistakes", "explain_conditionals", "sample_mistakes"]
+__all__ = [
+    "conditionals_mistakes",
+    "count_mistakes",
+    "explain_conditionals",
+    "reference_conditionals",
+    "reference_joint",
+    "sample_mistakes",
+    "visible_cases",
+]
 
 K_ENTRIES = ("k entries were counted per distribution, but they sum to 1: a categorical over "
              "k values has k - 1 free parameters.")
@@ -101,6 +115,27 @@ def count_mistakes(function: str, *args: Any) -> dict[int, str]:
     return mistakes
 
 
+def reference_conditionals(joint: Any) -> list[np.ndarray]:
+    """The chain-rule conditionals of a joint of shape (k,) * n: conds[i][x_0, ..., x_i] =
+    p(x_0..x_i) / p(x_<i), uniform (1 / k) where p(x_<i) = 0."""
+    joint = np.asarray(joint, dtype=np.float64)
+    n, k = joint.ndim, joint.shape[0]
+    out = []
+    for i in range(n):
+        marginal = joint.sum(axis=tuple(range(i + 1, n)))  # p(x_0, ..., x_i)
+        prefix = marginal.sum(axis=-1, keepdims=True)  # p(x_<i)
+        out.append(np.where(prefix > 0, marginal / np.where(prefix > 0, prefix, 1.0), 1.0 / k))
+    return out
+
+
+def reference_joint(conds: Sequence[Any]) -> np.ndarray:
+    """The chain rule: p(x) = prod_i p(x_i | x_<i) for all k**n states, shape (k,) * n."""
+    joint = np.asarray(conds[0], dtype=np.float64)
+    for cond in conds[1:]:
+        joint = joint[..., np.newaxis] * np.asarray(cond, dtype=np.float64)
+    return joint
+
+
 def conditionals_mistakes(joint: Any) -> list[dict[str, np.ndarray]]:
     """For each i, {explanation: the conds[i] that mistake gives} for a joint (k,) * n."""
     joint = np.asarray(joint, dtype=np.float64)
@@ -145,13 +180,6 @@ def explain_conditionals(got: Any, joint: Any, *, rtol: float = 1e-6, atol: floa
     return None
 
 
-def _chain_joint(conds: Sequence[np.ndarray]) -> np.ndarray:
-    joint = np.asarray(conds[0], dtype=np.float64)
-    for cond in conds[1:]:
-        joint = joint[..., np.newaxis] * np.asarray(cond, dtype=np.float64)
-    return joint
-
-
 def sample_mistakes(conds: Sequence[Any]) -> dict[str, np.ndarray]:
     """{explanation: probabilities of every state} that a wrong ancestral sampler draws from.
 
@@ -160,17 +188,83 @@ def sample_mistakes(conds: Sequence[Any]) -> dict[str, np.ndarray]:
     """
     conds = [np.asarray(c, dtype=np.float64) for c in conds]
     n = len(conds)
-    joint = _chain_joint(conds)
+    joint = reference_joint(conds)
     marginals = [joint.sum(axis=tuple(j for j in range(n) if j != i)) for i in range(n)]
-    independent = _chain_joint(marginals)
-    at_zero = _chain_joint([c[(0,) * i] for i, c in enumerate(conds)])
+    independent = reference_joint(marginals)
+    at_zero = reference_joint([c[(0,) * i] for i, c in enumerate(conds)])
+    reversed_values = reference_joint([c[..., ::-1] for c in conds])
     unused = ("The values already drawn are not used: x_i must come from conds[i] at the "
               "x_<i of the same sample, conds[i][x_0, ..., x_{i-1}]")
     return {
         "The comparison is the wrong way round: x_i takes the values in reverse order. "
         "With u uniform on [0, 1), x_i is the number of j with u >= P(x_i <= j) (binary: "
-        "x_i = 1 when u < p(x_i = 1 | x_<i)).": _chain_joint([c[..., ::-1] for c in conds]
-                                                             ).ravel(),
+        "x_i = 1 when u < p(x_i = 1 | x_<i)).": reversed_values.ravel(),
         f"{unused} (here x_i follows its marginal p(x_i)).": independent.ravel(),
         f"{unused} (here x_i follows p(x_i | x_<i = 0)).": at_zero.ravel(),
+    }
+
+
+# --- the visible tests' cases ---------------------------------------------------------
+
+# the counts the visible tests ask for: (function of course.models.counting, its arguments)
+VISIBLE_COUNTS: tuple[tuple[str, tuple[Any, ...]], ...] = (
+    ("count_joint_table", (3, 2)), ("count_chain_rule", (3, 2)), ("count_independent", (3, 2)),
+    ("count_joint_table", (2, 3)), ("count_chain_rule", (2, 3)), ("count_independent", (2, 3)),
+    ("count_markov", (3, 2, 1)), ("count_markov", (4, 2, 2)), ("count_markov", (3, 3, 1)),
+    ("count_markov", (3, 2, 0)), ("count_markov", (3, 2, 5)),
+    ("count_fvsbn", (3,)), ("count_fvsbn", (1,)),
+    ("count_nade", (3, 2, True)), ("count_nade", (1, 5, True)),
+    ("count_nade", (3, 2, False)), ("count_nade", (1, 5, False)),
+    ("count_latent_variable", (3, 2, 2)), ("count_latent_variable", (2, 3, 4)),
+    ("count_latent_variable", (5, 2, 1)),
+)
+
+
+def count_call(function: str, args: tuple[Any, ...]) -> str:
+    """How a visible test writes the call, e.g. ``count_nade(3, 2, tied=True)``."""
+    shown = [repr(a) for a in args]
+    if function == "count_nade" and len(args) > 2:
+        shown[2] = f"tied={args[2]!r}"
+    return f"{function}({', '.join(shown)})"
+
+
+def _random_conditionals(n: int, k: int, seed: int) -> list[np.ndarray]:
+    """The notebook's random_conditionals(n, k, np.random.default_rng(seed))."""
+    rng = np.random.default_rng(seed)
+    return [rng.dirichlet(np.ones(k), size=(k,) * i) for i in range(n)]
+
+
+def _sample_case(conds: list[np.ndarray]) -> dict[str, Any]:
+    return {"conds": conds, "probs": reference_joint(conds).ravel(),
+            "mistakes": sample_mistakes(conds)}
+
+
+def visible_cases() -> dict[str, Any]:
+    """The cases of assignment 01's visible tests (``load_expected("01-chain-rule")``).
+
+    - ``counts``: {call: {"expected": the count, "mistakes": [[wrong count, explanation],
+      ...]}} for every call of :data:`VISIBLE_COUNTS` (``dict(case["mistakes"])`` is
+      :func:`course.checks.check_count`'s ``mistakes``);
+    - ``conditionals``: a joint over 3 binary variables (the notebook's
+      ``random_joint(3, 2, np.random.default_rng(0))``), its conditionals, and for each
+      conds[i] {explanation: what a common mistake gives};
+    - ``sample_binary``, ``sample_categorical``: conditionals (n = 3, k = 2 and n = 2,
+      k = 3), the probabilities of every state (in the order of
+      :func:`course.checks.all_states`) and {explanation: the probabilities a wrong
+      ancestral sampler draws from}.
+    """
+    counts = {}
+    for function, args in VISIBLE_COUNTS:
+        mistakes = count_mistakes(function, *args)
+        counts[count_call(function, args)] = {
+            "expected": getattr(counting, function)(*args),
+            "mistakes": [[value, why] for value, why in mistakes.items()],
+        }
+    joint = np.random.default_rng(0).dirichlet(np.ones(2**3)).reshape((2,) * 3)
+    return {
+        "counts": counts,
+        "conditionals": {"joint": joint, "expected": reference_conditionals(joint),
+                         "mistakes": conditionals_mistakes(joint)},
+        "sample_binary": _sample_case(_random_conditionals(3, 2, seed=2)),
+        "sample_categorical": _sample_case(_random_conditionals(2, 3, seed=7)),
     }

@@ -10,6 +10,12 @@ then costs the points of its own test only.
 A function that stands in is called through a small wrapper defined here, so that while
 grading, the student's code calling it is not taken for a call of the reference
 (:mod:`course.checks.references` looks at the direct caller).
+
+Visible tests cannot do this: the references do not ship to students. A visible test of a
+function that calls another one first asks :func:`passes_its_test` whether the student's
+other function gives the stored values on the test's input; when it does not, the visible
+checks are skipped with a message that says which function to fix first, and only the
+hidden checks (with the reference standing in) grade the cell.
 """
 
 from __future__ import annotations
@@ -19,7 +25,11 @@ from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["standing_in"]
+import numpy as np
+
+from course.numeric import to_numpy
+
+__all__ = ["passes_its_test", "standing_in"]
 
 _MISSING = object()
 
@@ -53,3 +63,26 @@ def standing_in(namespace: MutableMapping[str, Any], **stand_ins: Callable[..., 
                 namespace.pop(name, None)
             else:
                 namespace[name] = value
+
+
+def passes_its_test(name: str, got: Any, expected: Any, *, rtol: float = 1e-9,
+                    atol: float = 1e-9) -> bool:
+    """Whether ``got``, what the student's function ``name`` returned on this test's input,
+    equals the stored ``expected`` (same shape, within ``atol + rtol * |expected|``).
+
+    When it does not, prints that the test is skipped until ``name`` passes its own test
+    and returns False: the caller then skips its visible checks, so that a mistake in
+    ``name`` fails ``name``'s test and not every test of a function that calls it.
+    """
+    try:
+        got_arr = np.asarray(to_numpy(got), dtype=np.float64)
+    except (TypeError, ValueError):
+        got_arr = None
+    expected_arr = np.asarray(to_numpy(expected), dtype=np.float64)
+    if (got_arr is not None and got_arr.shape == expected_arr.shape
+            and np.allclose(got_arr, expected_arr, rtol=rtol, atol=atol)):
+        return True
+    print(f"Skipped: this test calls your {name}, which does not give the right values yet "
+          f"(see the test of {name}). Fix {name} first, then run this test again. When the "
+          f"assignment is graded, this test uses the course's own {name} in place of yours.")
+    return False
