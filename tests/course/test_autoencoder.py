@@ -28,6 +28,7 @@ from course.models.autoencoder import (  # noqa: E402
     gaussian_codes,
     interpolate_codes,
     make_autoencoder,
+    nearest_neighbour_mse,
     train_autoencoder,
 )
 from course.models.pca import pca_svd, principal_angles  # noqa: E402
@@ -186,3 +187,10 @@ def test_reconstruction_explorer(monkeypatch, digits) -> None:
     box.slider.value = 10
     assert drawn == ["k = 2", "k = 10"]
     plt.close("all")
+
+
+def test_nearest_neighbour_mse() -> None:
+    data = np.array([[0.0, 0.0], [1.0, 1.0]])
+    images = np.array([[0.0, 0.0], [0.9, 1.0], [3.0, 1.0]])
+    np.testing.assert_allclose(nearest_neighbour_mse(images, data, batch_size=2),
+                               [0.0, 0.005, 2.0])
