@@ -5,6 +5,11 @@ Negative log-likelihood is reported in nats per example and in bits per dimensio
 so one table compares all models of the course. The loop shows a ``tqdm`` progress bar,
 silent while nbgrader executes a notebook (``NBGRADER_EXECUTION`` is set), because any
 stderr output zeroes an nbgrader test cell.
+
+Autoencoders (topic 07) define no likelihood, so :func:`fit` (which minimizes
+``-log_prob``) cannot train them: :func:`fit_reconstruction` minimizes the mean squared
+reconstruction error instead, with the same seeded minibatches, and
+:func:`evaluate_mse` reports it per pixel.
 """
 
 from __future__ import annotations
@@ -22,7 +27,16 @@ from tqdm.auto import tqdm
 from course import in_autograder
 from course.numeric import logit, to_numpy, to_tensor
 
-__all__ = ["History", "bits_per_dim", "evaluate_nll", "fit", "logit_of_means"]
+__all__ = [
+    "History",
+    "ReconstructionHistory",
+    "bits_per_dim",
+    "evaluate_mse",
+    "evaluate_nll",
+    "fit",
+    "fit_reconstruction",
+    "logit_of_means",
+]
 
 
 def logit_of_means(x: Any, eps: float = 1e-3) -> np.ndarray:
@@ -145,5 +159,90 @@ def fit(
         if history.test_nll:
             postfix["test"] = f"{history.test_nll[-1]:.1f}"
         bar.set_postfix(postfix)
+    bar.close()
+    return history
+
+
+@torch.no_grad()
+def evaluate_mse(model: torch.nn.Module, data: Any, batch_size: int = 1000) -> float:
+    """Mean over examples and dimensions of (model(x) - x)^2: the reconstruction error."""
+    dev = next(model.parameters()).device
+    x = to_tensor(data, dev)
+    was_training = model.training
+    model.eval()
+    total = 0.0
+    for start in range(0, len(x), batch_size):
+        batch = x[start : start + batch_size]
+        total += ((model(batch) - batch) ** 2).sum().item()
+    model.train(was_training)
+    return total / x.numel()
+
+
+@dataclass
+class ReconstructionHistory:
+    """Per-epoch record of :func:`fit_reconstruction`: MSE per dimension, seconds."""
+
+    train_mse: list[float] = field(default_factory=list)
+    test_mse: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line: final train/test MSE per dimension."""
+        parts = [f"train MSE {self.train_mse[-1]:.4f}"]
+        if self.test_mse:
+            parts.append(f"test MSE {self.test_mse[-1]:.4f}")
+        return ", ".join(parts)
+
+
+def fit_reconstruction(
+    model: torch.nn.Module,
+    train_data: Any,
+    test_data: Any | None = None,
+    *,
+    epochs: int = 100,
+    batch_size: int = 100,
+    lr: float = 1e-3,
+    seed: int = 0,
+    lr_decay: bool = False,
+    progress: bool | None = None,
+) -> ReconstructionHistory:
+    """Train an autoencoder ``model`` (``model(x)`` reconstructs ``x``) by minimizing the
+    mean squared error per dimension with Adam.
+
+    Seeded minibatch order, optional linear learning-rate decay to 0 and the progress
+    bar as in :func:`fit`. ``train_mse`` is the mean loss over each epoch's batches
+    (measured while training), ``test_mse`` is :func:`evaluate_mse` after each epoch.
+    """
+    dev = next(model.parameters()).device
+    x_train = to_tensor(train_data, dev)
+    history = ReconstructionHistory()
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    total_steps = epochs * -(-len(x_train) // batch_size)
+    schedule = None
+    if lr_decay:
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda step: max(0.0, 1.0 - step / total_steps))
+    generator = torch.Generator().manual_seed(seed)
+    show = (not in_autograder()) if progress is None else progress
+    bar = tqdm(range(epochs), desc="epochs", disable=not show, leave=False)
+    start = time.perf_counter()
+    for _ in bar:
+        model.train()
+        perm = torch.randperm(len(x_train), generator=generator).to(dev)
+        running = 0.0
+        for begin in range(0, len(x_train), batch_size):
+            batch = x_train[perm[begin : begin + batch_size]]
+            loss = ((model(batch) - batch) ** 2).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if schedule is not None:
+                schedule.step()
+            running += loss.item() * len(batch)
+        history.train_mse.append(running / len(x_train))
+        if test_data is not None:
+            history.test_mse.append(evaluate_mse(model, test_data))
+        history.seconds.append(time.perf_counter() - start)
+        bar.set_postfix({"train": f"{history.train_mse[-1]:.4f}"})
     bar.close()
     return history

@@ -99,10 +99,12 @@ def _none_returning_checks() -> set[str]:
     import course.checks.fvsbn
     import course.checks.made
     import course.checks.nade
+    import course.checks.pca
 
     names = set()
     modules = (course.checks, course.checks.chain_rule, course.checks.fvsbn, course.checks.made,
-               course.checks.nade)
+               course.checks.nade,
+               course.checks.pca)
     for module in modules:
         for name, fn in vars(module).items():
             if inspect.isfunction(fn) and inspect.signature(fn).return_annotation in (None, "None"):

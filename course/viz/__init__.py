@@ -3,7 +3,9 @@
 - ``images``: image grids, conditional maps, training curves, masks, weight rows;
 - ``chain_rule`` (topic 01): parameter counts and the count explorer widget;
 - ``nade`` (topic 03): weight sharing;
-- ``made`` (topic 04): masks, the connectivity graph and the mask explorer widget.
+- ``made`` (topic 04): masks, the connectivity graph and the mask explorer widget;
+- ``pca`` (topic 07): spectra, components, reconstructions and the k explorer widget, 2-D
+  codes, rows of images (interpolations, decoded random codes, samples).
 
 Every widget builder returns ``None`` while nbgrader executes a notebook
 (``NBGRADER_EXECUTION`` is set): nobody watches a widget during grading.
