@@ -4,6 +4,7 @@
 
     OUT/README.md             install, open, validate, submit
     OUT/requirements.txt      the pinned packages the notebooks need
+    OUT/nbgrader_config.py    the settings of `nbgrader validate` (cell time limit)
     OUT/assignments/NN-x/     the released notebooks (as in assignments/)
     OUT/packages/course_kit-<version>-py3-none-any.whl
                               the student runtime: the ``course`` package without its
@@ -294,6 +295,14 @@ def wheel_files(wheel: Path) -> list[KitFile]:
                 for name in archive.namelist() if not name.endswith("/")]
 
 
+STUDENT_CONFIG = """\
+# nbgrader's settings for `nbgrader validate`, read from the folder you run it in.
+c = get_config()  # noqa: F821
+# A cell may run this long (seconds) before validate stops it: the training cells take a
+# minute or two on a laptop CPU (nbgrader's default of 30 s would stop them).
+c.Execute.timeout = 600
+"""
+
 README = """\
 # Student kit: {title}
 
@@ -331,12 +340,13 @@ are not in the kit) loses that part.
 
 ## Validate before you submit
 
-    jupyter nbconvert --to notebook --execute --inplace assignments/NN-topic/<notebook>.ipynb
+In this folder (it holds `nbgrader_config.py`, which gives training cells enough time):
+
     nbgrader validate assignments/NN-topic/<notebook>.ipynb
 
-The first line runs the notebook from top to bottom in a fresh kernel, as grading does;
-the second says which tests fail. In JupyterLab, "Kernel > Restart Kernel and Run All
-Cells" does the same as the first.
+It runs the notebook from top to bottom in a fresh kernel, as grading does, and says which
+visible tests fail. In JupyterLab, "Kernel > Restart Kernel and Run All Cells" shows the
+same in the notebook.
 
 ## Submit
 
@@ -391,6 +401,7 @@ def write_kit(repo: Repo, out: Path, wheelhouse: bool = False, force: bool = Fal
         + "\n".join(requirements) + "\n", encoding="utf-8")
     if wheelhouse:
         download(requirements, out / "packages", log)
+    (out / "nbgrader_config.py").write_text(STUDENT_CONFIG, encoding="utf-8")
     (out / "README.md").write_text(README.format(
         title="autoregressive generative models",
         wheel=wheel.name, version=_version(repo), no_deps=" ".join(NO_DEPS),

@@ -2,16 +2,18 @@
 
 The slow tests build the kit from this repository, install its wheel into a new virtual
 environment (third-party packages come from the test's own environment through a ``.pth``
-line, the course package only from the kit), and run every released notebook there twice:
-blank, where every graded test cell must fail the way a blank does, and with the
-instructors' solutions filled in, where every cell must pass. That the visible tests pass
-in the kit proves that they need no reference implementation.
+line, the course package only from the kit), and run every released notebook there:
+blank, where every graded test cell must fail the way a blank does (never for want of a
+module), and through ``nbgrader validate`` as students run it, where the solutions filled
+in pass every visible test. That they pass in the kit proves that the visible tests need
+no reference implementation.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -21,7 +23,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import nbtools
 from autograder.kit import (
     STUDENT_RUNTIME,
     KitFile,
@@ -117,7 +118,7 @@ def kit_env(kit, tmp_path_factory) -> dict[str, str]:
     subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-index", "--no-deps",
                     str(wheel)], check=True)
     subprocess.run([python, "-m", "ipykernel", "install", "--prefix", str(env_dir),
-                    "--name", "kit"], check=True, capture_output=True)
+                    "--name", "python3"], check=True, capture_output=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "JUPYTER"))}
     env.update(JUPYTER_PATH=str(env_dir / "share" / "jupyter"),
                JUPYTER_DATA_DIR=str(env_dir / "share" / "jupyter"), OMP_NUM_THREADS="1",
@@ -135,6 +136,7 @@ def test_kit_layout(kit: Path) -> None:
     assert (kit / "README.md").is_file() and "nbgrader validate" in (kit / "README.md").read_text()
     requirements = (kit / "requirements.txt").read_text().splitlines()
     assert "torch==2.13.0" in requirements and not any("bubblewrap" in r for r in requirements)
+    assert "c.Execute.timeout" in (kit / "nbgrader_config.py").read_text()
     released = {p.relative_to(REPO.assignments) for p in RELEASED}
     assert {p.relative_to(kit / "assignments") for p in (kit / "assignments").glob("*/*.ipynb")
             } == released
@@ -173,28 +175,11 @@ def test_kit_installs_and_imports_in_a_fresh_environment(kit_env) -> None:
 
 
 def _execute(kit_env: dict, notebook: Path) -> list[dict]:
-    result = subprocess.run([kit_env["python"], str(RUNNER), str(notebook), "kit"],
+    result = subprocess.run([kit_env["python"], str(RUNNER), str(notebook), "python3"],
                             capture_output=True, text=True, env=kit_env["env"],
                             cwd=kit_env["cwd"], check=False, timeout=1800)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def _filled(released: Path, dest: Path) -> Path:
-    """The released notebook with the instructor's solution in every answer cell."""
-    source = nbtools.load(REPO.source_notebooks(released.parent.name)[0])
-    answers = {nbtools.grade_id(c): nbtools.source(c) for c in source["cells"]
-               if nbtools.is_solution_cell(c)}
-    nb = nbformat.read(released, as_version=4)
-    for cell in nb.cells:
-        gid = nbtools.grade_id(cell)
-        if nbtools.is_solution_cell(cell) and gid in answers:
-            cell.source = "\n".join(line for line in answers[gid].splitlines()
-                                    if line.strip() not in ("### BEGIN SOLUTION",
-                                                            "### END SOLUTION"))
-    dest.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, dest / released.name)
-    return dest / released.name
 
 
 @pytest.mark.slow
@@ -210,14 +195,36 @@ def test_released_notebook_blank_fails_its_visible_tests(kit, kit_env, released)
     assert not wrong, f"errors a blank answer does not explain (a missing module?): {wrong}"
 
 
+CASES = [(a, s) for a in REPO.assignment_ids() for s in ("correct", "blank")]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("released", RELEASED, ids=[p.parent.name for p in RELEASED])
-def test_released_notebook_with_solutions_passes_in_the_kit(kit_env, released, tmp_path
-                                                             ) -> None:
-    cells = _execute(kit_env, _filled(released, tmp_path / released.parent.name))
-    failed = [(c["grade_id"], c["ename"], c["evalue"]) for c in cells if c["ename"]]
-    assert not failed, f"with the solutions filled in, these cells fail in the kit: {failed}"
-    assert sum(c["test"] for c in cells) >= 3
+@pytest.mark.parametrize(("assignment", "student"), CASES, ids=[f"{a}-{s}" for a, s in CASES])
+def test_validate_in_the_kit_tells_the_student_the_truth(kit, kit_env, assignment, student,
+                                                          tmp_path) -> None:
+    """``nbgrader validate`` as the kit's README tells students to run it, in the kit's
+    environment and folder (its nbgrader_config.py): the solutions filled in pass every
+    visible test, with no reference installed; a blank notebook is told it fails.
+
+    nbgrader counts a test cell whose last expression has a value as partial credit, and
+    then says "WILL NOT receive full credit": that must not happen either."""
+    notebooks = sorted((REPO.examples / student / assignment).glob("*.ipynb"))
+    assert notebooks, f"no {student} example for {assignment}"
+    for notebook in notebooks:
+        target = tmp_path / assignment / notebook.name
+        target.parent.mkdir(parents=True)
+        target.write_bytes(notebook.read_bytes())
+        shutil.copyfile(kit / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+        result = subprocess.run(
+            [kit_env["python"], "-m", "nbgrader", "validate", f"{assignment}/{notebook.name}"],
+            cwd=tmp_path, env=kit_env["env"], capture_output=True, text=True, timeout=1800,
+            check=False)
+        report = result.stdout + result.stderr
+        if student == "correct":
+            assert "Success! Your notebook passes all the tests." in report, report[-3000:]
+            assert "WILL NOT receive full credit" not in report, report[-3000:]
+        else:
+            assert "VALIDATION FAILED" in report, report[-3000:]
 
 
 def test_feedback_preprocessor_hides_hidden_source_and_tracebacks() -> None:
