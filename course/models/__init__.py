@@ -11,23 +11,28 @@ Models live on ``course.device()`` when the caller moves them there; none calls
 ``.cuda()``. ``counting.py`` holds the reference parameter counts of topic 01;
 ``rnn.py`` the recurrent models of topic 05 (a character RNN with RNN, GRU or LSTM cells,
 and a pixel RNN), ``ngram.py`` the n-gram baselines they are compared with.
+``pixelcnn.py`` holds the masked and gated convolutional models of topic 06.
 """
 
 from course.models.base import REGISTRY, AutoregressiveModel, Family, register
 from course.models.fvsbn import FVSBN
 from course.models.made import MADE, MaskedLinear
 from course.models.nade import NADE, UntiedNADE
+from course.models.pixelcnn import GatedPixelCNN, MaskedConv2d, PixelCNN
 from course.models.rnn import CharRNN, PixelRNN
 
 __all__ = [
     "FVSBN",
+    "GatedPixelCNN",
     "MADE",
     "NADE",
     "REGISTRY",
     "AutoregressiveModel",
     "CharRNN",
     "Family",
+    "MaskedConv2d",
     "MaskedLinear",
+    "PixelCNN",
     "PixelRNN",
     "UntiedNADE",
     "register",
