@@ -27,10 +27,11 @@ default hooks).
   (their eq. 2), a residual connection in the horizontal stack. No blind spot.
 
 Both add a learned bias per pixel to the logits (not in the papers, whose networks are
-translation-equivariant): it lets training start from the independent-pixel model
-(:func:`course.train.logit_of_means`) and costs n parameters; it does not depend on x,
-so the model stays autoregressive. Inputs enter as 2 x - 1, so that the zero padding
-of the convolutions differs from a white pixel.
+translation-equivariant) and start with a zero last layer: an untrained model is the
+independent-pixel model of its bias, which :func:`start_from_marginals` sets to the
+data's marginals (:func:`course.train.logit_of_means`). The bias costs n parameters and
+does not depend on x, so the model stays autoregressive. Inputs enter as 2 x - 1, so
+that the zero padding of the convolutions differs from a white pixel.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ __all__ = [
     "fit_image_model",
     "image_shape_of",
     "linear_copy",
+    "start_from_marginals",
 ]
 
 MASK_TYPES = ("A", "B")
@@ -152,6 +154,8 @@ class PixelCNNBase(AutoregressiveModel):
         self.head_hidden = nn.Conv2d(channels, channels, 1)
         self.head_out = nn.Conv2d(channels, 1, 1)
         self.output_bias = nn.Parameter(torch.zeros(self.n))
+        nn.init.zeros_(self.head_out.weight)  # untrained: independent pixels, by the bias
+        nn.init.zeros_(self.head_out.bias)
 
     def relu(self, h: torch.Tensor) -> torch.Tensor:
         return h if self.linear else F.relu(h)
@@ -242,9 +246,15 @@ class GatedLayer(nn.Module):
             raise ValueError(f"kernel_size must be odd and at least 3, got {kernel_size}")
         self.p, self.first = kernel_size // 2, first
         self.extra_vertical_shift = extra_vertical_shift
-        self.vertical = nn.Conv2d(in_channels, 2 * channels, (self.p + 1, kernel_size))
-        width = self.p if first else self.p + 1
-        self.horizontal = nn.Conv2d(in_channels, 2 * channels, (1, width))
+        p = self.p
+        # padding p + 1 rows: output row o covers rows o - p - 1 .. o - 1, so rows 1..H
+        # of the output are the vertical features, rows 0..H-1 the same shifted down
+        self.vertical = nn.Conv2d(in_channels, 2 * channels, (p + 1, kernel_size),
+                                  padding=(p + 1, p))
+        # padding p columns: output column o covers o - p .. o (o - p .. o - 1 for the
+        # first layer's 1 x p kernel); columns 0..W-1 are kept
+        self.horizontal = nn.Conv2d(in_channels, 2 * channels, (1, p if first else p + 1),
+                                    padding=(0, p))
         self.link = nn.Conv2d(2 * channels, 2 * channels, 1)
         self.out = nn.Conv2d(channels, channels, 1)
 
@@ -256,13 +266,12 @@ class GatedLayer(nn.Module):
 
     def forward(self, v: torch.Tensor, h: torch.Tensor, linear: bool = False
                 ) -> tuple[torch.Tensor, torch.Tensor]:
-        p, width = self.p, h.shape[3]
-        v_feat = self.vertical(F.pad(v, (p, p, p, 0)))  # rows r-p..r, columns c-p..c+p
-        if self.first:
-            h_feat = self.horizontal(F.pad(h, (p, 0)))[:, :, :, :width]  # columns c-p..c-1
-        else:
-            h_feat = self.horizontal(F.pad(h, (p, 0)))  # columns c-p..c
-        h_feat = h_feat + self.link(_shift_down(v_feat, 1))
+        height, width = h.shape[2:]
+        both = self.vertical(v)
+        v_feat = both[:, :, 1 : height + 1]  # rows r-p..r, columns c-p..c+p
+        shifted = both[:, :, :height]  # the same, one row down: rows r-p-1..r-1
+        h_feat = self.horizontal(h)[:, :, :, :width]  # columns c-p..c (first: c-p..c-1)
+        h_feat = h_feat + self.link(shifted)
         v_out = _shift_down(self.gate(v_feat, linear), self.extra_vertical_shift)
         h_out = self.out(self.gate(h_feat, linear))
         return v_out, h_out if self.first else h + h_out
@@ -312,19 +321,27 @@ class GatedPixelCNN(PixelCNNBase):
 # Training on binary images (lecture 06, the benchmarks)
 
 
+def start_from_marginals(model: PixelCNNBase, x_train: Any) -> PixelCNNBase:
+    """Set the per-pixel output bias to the logit of each pixel's mean in ``x_train``.
+
+    :func:`course.train.logit_of_means`; with the last layer still zero, the model is
+    then the independent-pixel model of the data's marginals. Returns ``model``.
+    """
+    with torch.no_grad():
+        bias = to_tensor(logit_of_means(x_train), model.output_bias.device)
+        model.output_bias.copy_(bias.to(model.output_bias.dtype))
+    return model
+
+
 def fit_image_model(model: PixelCNNBase, x_train: Any, x_test: Any | None = None, *,
                     epochs: int = 10, batch_size: int = 50, lr: float = 3e-3, seed: int = 0,
                     progress: bool | None = None) -> History:
     """The recipe of lecture 06: start from independent pixels, then Adam with decay.
 
-    The per-pixel output bias starts at the logit of each pixel's mean in ``x_train``
-    (:func:`course.train.logit_of_means`), so the first NLL is that of independent
-    pixels; then :func:`course.train.fit` with the learning rate decayed linearly to 0.
-    Returns its :class:`course.train.History`.
+    :func:`start_from_marginals`, then :func:`course.train.fit` with the learning rate
+    decayed linearly from ``lr`` to 0. Returns its :class:`course.train.History`.
     """
-    with torch.no_grad():
-        bias = to_tensor(logit_of_means(x_train), model.output_bias.device)
-        model.output_bias.copy_(bias.to(model.output_bias.dtype))
+    start_from_marginals(model, x_train)
     return fit(model, x_train, x_test, epochs=epochs, batch_size=batch_size, lr=lr,
                lr_decay=True, seed=seed, progress=progress)
 
