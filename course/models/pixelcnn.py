@@ -350,6 +350,13 @@ def fit_image_model(model: PixelCNNBase, x_train: Any, x_test: Any | None = None
 # Registered examples for the contract test: tiny images, every state enumerable
 
 
+def _example_scale(n: int) -> float:
+    """The weights' scale of the examples: strong dependencies on 2 x 2 images (the
+    contract test's shuffled samples must fail), milder ones on larger images, whose
+    logits sum more terms (3 x 3 images would put nearly all mass on a few states)."""
+    return 0.8 if n <= 4 else 0.5
+
+
 def _example_shape(n: int) -> tuple[int, int]:
     """The most nearly square H x W with H W = n and H <= W: 4 -> 2 x 2, 6 -> 2 x 3."""
     height = max(h for h in range(1, math.isqrt(n) + 1) if n % h == 0)
@@ -359,11 +366,11 @@ def _example_shape(n: int) -> tuple[int, int]:
 @register("pixelcnn", PixelCNN, "van den Oord, Kalchbrenner & Kavukcuoglu (2016)", max_n=9)
 def _pixelcnn_example(n: int, seed: int) -> PixelCNN:
     model = PixelCNN(_example_shape(n), channels=4, num_layers=2, kernel_size=3)
-    return randomize_(model, seed, scale=0.5)
+    return randomize_(model, seed, scale=_example_scale(n))
 
 
 @register("gated-pixelcnn", GatedPixelCNN, "van den Oord et al. (2016), Conditional image "
           "generation with PixelCNN decoders", max_n=9)
 def _gated_example(n: int, seed: int) -> GatedPixelCNN:
     model = GatedPixelCNN(_example_shape(n), channels=4, num_layers=2, kernel_size=3)
-    return randomize_(model, seed, scale=0.5)
+    return randomize_(model, seed, scale=_example_scale(n))
