@@ -3,8 +3,9 @@
 An H x W binary image is flattened row by row to n = H W variables (pixel (r, c) is
 variable r W + c), and p(x) = prod_i p(x_i | x_<i) over that raster scan, as in FVSBN,
 MADE and the pixel RNN of the course. Both models compute all n conditionals in one pass
-of convolutions (training and likelihood); sampling takes n passes (the base class's
-default hooks).
+of convolutions (training and likelihood); sampling takes n passes, one per pixel, each
+over the band of rows that the pixel depends on (``next_logits``, the sampling hook of
+:class:`~course.models.base.AutoregressiveModel`).
 
 - :func:`conv_mask`: the causal mask of a k x k kernel (van den Oord, Kalchbrenner &
   Kavukcuoglu, 2016, "Pixel Recurrent Neural Networks", Section 3.4 and Figure 2): the
@@ -160,20 +161,42 @@ class PixelCNNBase(AutoregressiveModel):
     def relu(self, h: torch.Tensor) -> torch.Tensor:
         return h if self.linear else F.relu(h)
 
-    def image(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, n) binary -> (B, 1, H, W) in {-1, 1}, in the dtype of the parameters."""
-        x = x.to(self.output_bias.dtype).reshape(-1, 1, self.height, self.width)
-        return 2.0 * x - 1.0
+    @property
+    def reach_rows(self) -> int:
+        """R: the output at row r depends on the input rows r - R, ..., r only."""
+        raise NotImplementedError
 
     def features(self, image: torch.Tensor) -> torch.Tensor:
-        """(B, 1, H, W) -> (B, channels, H, W), causal: the network's body."""
+        """(B, 1, rows, W) -> (B, channels, rows, W), causal: the network's body."""
         raise NotImplementedError
+
+    def logits_of_rows(self, x: torch.Tensor, top: int = 0) -> torch.Tensor:
+        """Logits for the pixels of the image rows ``top``, ``top + 1``, ...: x holds those
+        rows flattened, (B, rows W), and only those rows are computed (the convolutions
+        pad above them with zeros). Exact for the rows at least R below ``top`` (and for
+        all when ``top`` is 0): their outputs cannot reach above ``top``."""
+        rows = x.shape[1] // self.width
+        image = 2.0 * x.to(self.output_bias.dtype).reshape(-1, 1, rows, self.width) - 1.0
+        h = self.relu(self.features(image))  # inputs in {-1, 1}: zero padding is neither
+        h = self.head_out(self.relu(self.head_hidden(h)))
+        bias = self.output_bias[top * self.width : (top + rows) * self.width]
+        return h.reshape(len(h), rows * self.width) + bias
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of p(x_i = 1 | x_<i) for every pixel in one pass, shape (B, n)."""
-        h = self.relu(self.features(self.image(x)))
-        h = self.head_out(self.relu(self.head_hidden(h)))
-        return h.reshape(len(h), self.n) + self.output_bias
+        return self.logits_of_rows(x.reshape(len(x), self.n))
+
+    def next_logits(self, x: torch.Tensor, i: int, state: Any) -> tuple[torch.Tensor, Any]:
+        """One pass per pixel, over the band of rows that pixel i depends on.
+
+        Pixel i = (r, c) sees the rows r - R, ..., r (:attr:`reach_rows`): the network
+        runs on that band of at most R + 1 rows instead of all H (same logits as
+        :meth:`logits`, 4 times less work for a 28 x 28 image and R = 6).
+        """
+        r, c = divmod(i, self.width)
+        top = max(0, r - self.reach_rows)
+        band = x[:, top * self.width : (r + 1) * self.width]
+        return self.logits_of_rows(band, top)[:, (r - top) * self.width + c], state
 
 
 class PixelCNN(PixelCNNBase):
@@ -202,6 +225,10 @@ class PixelCNN(PixelCNNBase):
             [MaskedConv2d(1, channels, first, "A")]
             + [MaskedConv2d(channels, channels, kernel_size, "B") for _ in range(num_layers - 1)]
         )
+
+    @property
+    def reach_rows(self) -> int:
+        return sum(layer.kernel_size[0] // 2 for layer in self.layers)
 
     def features(self, image: torch.Tensor) -> torch.Tensor:
         h = self.layers[0](image)
@@ -309,6 +336,11 @@ class GatedPixelCNN(PixelCNNBase):
                        extra_vertical_shift=int(double_shift and k == 0))
             for k in range(num_layers)
         )
+
+    @property
+    def reach_rows(self) -> int:
+        # p rows per layer, one for the link's shift, one more for the planted mistake
+        return 1 + int(self.double_shift) + sum(layer.p for layer in self.layers)
 
     def features(self, image: torch.Tensor) -> torch.Tensor:
         v, h = image, image

@@ -459,3 +459,27 @@ def test_blind_spot_explorer_is_driven_by_its_controls(monkeypatch) -> None:
     assert "no blind pixel" in box.verdict.value and "green" in box.verdict.value
     box.controls["depth"].value = 2
     assert "2 layers" in box.verdict.value
+
+
+@pytest.mark.parametrize("model", [
+    PixelCNN((9, 4), 3, num_layers=2), PixelCNN((9, 4), 3, num_layers=2, first_kernel_size=5),
+    GatedPixelCNN((9, 4), 3, num_layers=2), GatedPixelCNN((9, 4), 3, 2, double_shift=True),
+    GatedPixelCNN((9, 4), 3, num_layers=1, kernel_size=5),
+], ids=["pixelcnn", "pixelcnn-first-5x5", "gated", "gated-double-shift", "gated-5x5"])
+def test_sampling_on_a_band_of_rows_gives_the_full_passs_logits(model) -> None:
+    """next_logits runs on the rows r - R..r only; it must equal logits(x)[:, i], and R
+    must be the smallest band that does (one row less changes some logit)."""
+    model = model.double()
+    for param in model.parameters():
+        nn.init.normal_(param)
+    x = (torch.rand(5, 36, generator=torch.Generator().manual_seed(0)) < 0.5).double()
+    with torch.no_grad():
+        full = model.logits(x)
+        for i in range(36):
+            torch.testing.assert_close(model.next_logits(x, i, None)[0], full[:, i])
+        reach = model.reach_rows
+        assert reach < 8
+        too_small = [model.logits_of_rows(x[:, (r - reach + 1) * 4 : (r + 1) * 4],
+                                          r - reach + 1)[:, -4:] for r in range(reach, 9)]
+        assert any(not torch.allclose(t, full[:, r * 4 : (r + 1) * 4])
+                   for t, r in zip(too_small, range(reach, 9), strict=True))
