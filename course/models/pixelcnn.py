@@ -370,10 +370,12 @@ def fit_image_model(model: PixelCNNBase, x_train: Any, x_test: Any | None = None
                     progress: bool | None = None) -> History:
     """The recipe of lecture 06: start from independent pixels, then Adam with decay.
 
-    :func:`start_from_marginals`, then :func:`course.train.fit` with the learning rate
-    decayed linearly from ``lr`` to 0. Returns its :class:`course.train.History`.
+    :func:`start_from_marginals` (on the first epoch's data when ``x_train`` is a function
+    ``epoch -> array``, such as :func:`course.data.dynamic_binarization`), then
+    :func:`course.train.fit` with the learning rate decayed linearly from ``lr`` to 0.
+    Returns its :class:`course.train.History`.
     """
-    start_from_marginals(model, x_train)
+    start_from_marginals(model, x_train(0) if callable(x_train) else x_train)
     return fit(model, x_train, x_test, epochs=epochs, batch_size=batch_size, lr=lr,
                lr_decay=True, seed=seed, progress=progress)
 

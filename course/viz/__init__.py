@@ -4,6 +4,8 @@
 - ``chain_rule`` (topic 01): parameter counts and the count explorer widget;
 - ``nade`` (topic 03): weight sharing;
 - ``made`` (topic 04): masks, the connectivity graph and the mask explorer widget.
+- ``pixelcnn`` (topic 06): causal masks, receptive fields layer by layer and the blind-spot
+  explorer widget (plain, gated, the double-shift mistake).
 
 Every widget builder returns ``None`` while nbgrader executes a notebook
 (``NBGRADER_EXECUTION`` is set): nobody watches a widget during grading.

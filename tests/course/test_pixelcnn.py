@@ -420,6 +420,20 @@ def test_a_short_training_run_lowers_the_nll(cls) -> None:
     assert history.test_nll[-1] < before - 1.5, (before, history.test_nll)
 
 
+def test_fit_image_model_takes_fresh_data_every_epoch() -> None:
+    x = digits8x8("train")[:100]
+    epochs_seen = []
+
+    def data(epoch: int) -> np.ndarray:
+        epochs_seen.append(epoch)
+        return x if epoch == 0 else 1.0 - x
+
+    history = fit_image_model(PixelCNN(8, 4, 2), data, epochs=2, batch_size=50,
+                              progress=False)
+    assert len(history.train_nll) == 2
+    assert epochs_seen == [0, 0, 1]  # the marginals, then fit's first and second epochs
+
+
 def test_linear_copy_is_float64_with_unit_weights_and_leaves_the_model_alone() -> None:
     model = GatedPixelCNN(4, 2, 2)
     copy = linear_copy(model)
