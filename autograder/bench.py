@@ -122,4 +122,8 @@ def bench(repo: Repo, repeat: int = 3, grading: bool = True, all_examples: bool 
 
         echo("\nReference models (what tying and masking buy):\n")
         echo(format_table(model_benchmarks(repeat=repeat)))
+        from course.bench import pixelcnn_benchmarks
+
+        echo("\nPixelCNN: one pass to train, n passes to sample 16 digits:\n")
+        echo(format_table(pixelcnn_benchmarks(repeat=repeat)))
     return 0 if all(line[3] == "ok" for line in lines) else 1

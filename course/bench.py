@@ -9,6 +9,11 @@
 - MADE's one-pass log-likelihood versus NADE's n sequential steps
   (Germain et al., 2015, Sec. 4: one forward pass of a masked autoencoder).
 
+``python -m course.bench --pixelcnn`` times PixelCNN and Gated PixelCNN on 28 x 28 images
+(van den Oord et al., 2016): training images per second (one pass gives all n
+conditionals) and the seconds to sample 16 digits (n passes), on one thread on a CPU
+(:func:`pixelcnn_benchmarks`).
+
 ``python -m course.bench --text`` instead trains a character LSTM on the Shakespeare
 split for a budget of CPU seconds (one thread) and prints its validation bits per
 character next to the uniform, unigram, bigram and trigram baselines on the same split,
@@ -28,7 +33,7 @@ from course import device
 from course.models import MADE, NADE
 from course.timing import median_time
 
-__all__ = ["format_table", "model_benchmarks", "text_benchmarks"]
+__all__ = ["format_table", "model_benchmarks", "pixelcnn_benchmarks", "text_benchmarks"]
 
 
 @torch.no_grad()
@@ -60,6 +65,56 @@ def model_benchmarks(
         ),
         (f"MADE one pass log p ({where})", one_pass, "1x"),
     ]
+
+
+def pixelcnn_benchmarks(side: int = 28, channels: int = 32, num_layers: int = 5,
+                        batch: int = 50, num_samples: int = 16, repeat: int = 3
+                        ) -> list[tuple[str, float, str]]:
+    """Rows (job, seconds, ratio): a training step and sampling, PixelCNN and Gated.
+
+    ``PixelCNN(side, channels, num_layers, first_kernel_size=7)`` and
+    ``GatedPixelCNN(side, channels, num_layers)`` on random binary images: the median of
+    ``repeat`` Adam steps on ``batch`` images (the ratio column: images per second), and
+    one draw of ``num_samples`` samples (n = side^2 passes; the ratio: how many training
+    steps it costs). On a CPU with one thread (small convolutions gain little from more,
+    and lose much when the cores are shared).
+    """
+    from course.models import GatedPixelCNN, PixelCNN
+
+    dev = device()
+    threads = torch.get_num_threads()
+    if dev.type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        torch.manual_seed(0)
+        x = (torch.rand(batch, side * side, device=dev) < 0.2).float()
+        where = f"{side}x{side}, {channels} channels, {num_layers} layers, {dev.type}" + (
+            ", 1 thread" if dev.type == "cpu" else "")
+        rows = []
+        for name, model in [
+            ("PixelCNN", PixelCNN(side, channels, num_layers, first_kernel_size=7)),
+            ("Gated PixelCNN", GatedPixelCNN(side, channels, num_layers)),
+        ]:
+            model = model.to(dev)
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+            def step(model: torch.nn.Module = model, opt: torch.optim.Optimizer = opt) -> None:
+                loss = -model.log_prob(x).mean()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+
+            train = median_time(step, repeat)
+            gen = torch.Generator().manual_seed(0)
+            sample = median_time(lambda model=model, gen=gen: model.sample(num_samples, gen),
+                                 1, warmup=0)
+            rows.append((f"{name} training step, batch {batch} ({where})", train,
+                         f"{batch / train:.0f} images/s"))
+            rows.append((f"{name} sample {num_samples}, {side * side} passes ({where})", sample,
+                         f"{sample / train:.0f}x a training step"))
+        return rows
+    finally:
+        torch.set_num_threads(threads)
 
 
 def text_benchmarks(seconds: float = 45.0, hidden: int = 128, cell: str = "lstm",
@@ -126,7 +181,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--text", action="store_true",
                         help="train a character LSTM and compare it with n-gram baselines")
     parser.add_argument("--seconds", type=float, default=45.0, help="CPU seconds of --text")
+    parser.add_argument("--pixelcnn", action="store_true",
+                        help="time PixelCNN and Gated PixelCNN: training and sampling")
     args = parser.parse_args(argv)
+    if args.pixelcnn:
+        print(format_table(pixelcnn_benchmarks(repeat=args.repeat)))
+        return 0
     if args.text:
         rows = text_benchmarks(args.seconds)
         width = max(len(r[0]) for r in rows)

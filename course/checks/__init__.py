@@ -23,6 +23,8 @@ whose message names *what* is wrong, *where*, and gives a hint, instead of a bar
 
 Topic modules (``course.checks.chain_rule``, ``fvsbn``, ``nade``, ``made``) hold each topic's
 mistake explainers and the helpers that put a student's parameters into a reference.
+``course.checks.pixelcnn`` (topic 06) computes receptive fields and blind spots, checks
+that a masked convolution is causal and names the mistakes of masks and gated stacks.
 ``course.checks.pca`` (topic 07) compares subspaces through principal angles and names the
 mistakes of PCA, principal angles and probabilistic PCA.
 """

@@ -11,6 +11,7 @@ Models live on ``course.device()`` when the caller moves them there; none calls
 ``.cuda()``. ``counting.py`` holds the reference parameter counts of topic 01;
 ``rnn.py`` the recurrent models of topic 05 (a character RNN with RNN, GRU or LSTM cells,
 and a pixel RNN), ``ngram.py`` the n-gram baselines they are compared with.
+``pixelcnn.py`` holds the masked and gated convolutional models of topic 06.
 Topic 07's models are not autoregressive and are not registered: ``pca.py`` holds PCA,
 principal angles and probabilistic PCA in NumPy, ``autoencoder.py`` the linear, deep and
 convolutional autoencoders in torch.
@@ -20,17 +21,21 @@ from course.models.base import REGISTRY, AutoregressiveModel, Family, register
 from course.models.fvsbn import FVSBN
 from course.models.made import MADE, MaskedLinear
 from course.models.nade import NADE, UntiedNADE
+from course.models.pixelcnn import GatedPixelCNN, MaskedConv2d, PixelCNN
 from course.models.rnn import CharRNN, PixelRNN
 
 __all__ = [
     "FVSBN",
+    "GatedPixelCNN",
     "MADE",
     "NADE",
     "REGISTRY",
     "AutoregressiveModel",
     "CharRNN",
     "Family",
+    "MaskedConv2d",
     "MaskedLinear",
+    "PixelCNN",
     "PixelRNN",
     "UntiedNADE",
     "register",

@@ -4,6 +4,8 @@
 - ``chain_rule`` (topic 01): parameter counts and the count explorer widget;
 - ``nade`` (topic 03): weight sharing;
 - ``made`` (topic 04): masks, the connectivity graph and the mask explorer widget;
+- ``pixelcnn`` (topic 06): causal masks, receptive fields layer by layer and the blind-spot
+  explorer widget (plain, gated, the double-shift mistake);
 - ``pca`` (topic 07): spectra, components, reconstructions and the k explorer widget, 2-D
   codes, rows of images (interpolations, decoded random codes, samples).
 

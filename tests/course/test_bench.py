@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from course import bench
 
@@ -33,3 +34,16 @@ def test_text_benchmarks_on_a_tiny_text() -> None:
     assert bits[0] > bits[1] > bits[2] > bits[3] > 0  # more context, fewer bits here
     assert bits[0] == pytest.approx(4.0)  # 15 characters and <unk>
     assert all(value > 0 for _, value, _ in rows)
+
+
+def test_pixelcnn_benchmarks_small() -> None:
+    threads = torch.get_num_threads()
+    rows = bench.pixelcnn_benchmarks(side=6, channels=4, num_layers=2, batch=4, num_samples=2,
+                                     repeat=1)
+    assert [job.split(" (")[0] for job, _, _ in rows] == [
+        "PixelCNN training step, batch 4", "PixelCNN sample 2, 36 passes",
+        "Gated PixelCNN training step, batch 4", "Gated PixelCNN sample 2, 36 passes",
+    ]
+    assert all(seconds > 0 for _, seconds, _ in rows)
+    assert rows[0][2].endswith("images/s") and rows[1][2].endswith("x a training step")
+    assert torch.get_num_threads() == threads  # restored after the one-thread timing
