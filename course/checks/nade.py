@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from course.checks import chain_rule
+from course.checks.autoregressive import naming_batch
 from course.checks.core import CheckFailure
 from course.checks.distributions import all_binary_states, all_states
 from course.checks.inputs import load_parameters, random_binary
@@ -209,11 +210,6 @@ def nade_mistakes(x: Any, W: Any, c: Any, V: Any, b: Any, *, output: str = "logi
     raise ValueError(f"output must be 'logits', 'probs' or 'log_prob', got {output!r}")
 
 
-def _autoregressive_batch(n: int, seed: int = 0) -> np.ndarray:
-    """The batch on which :func:`course.checks.check_autoregressive` names a mistake."""
-    return (np.random.default_rng(seed).random((8, n)) < 0.5).astype(np.float64)
-
-
 def _sees_x_i(x: np.ndarray, params: list[np.ndarray], output: str) -> dict[str, np.ndarray]:
     """The one mistake that breaks the autoregressive property: h_i that sees x_i."""
     return rounded({SEES_X_I: nade_mistakes(x, *params, output=output)[SEES_X_I]})
@@ -285,7 +281,7 @@ def visible_cases() -> dict[str, Any]:
                                               scale=30.0, logits=True),
         "module_states": _log_prob_case(3, 4, 22, all_binary_states(3)),
     }
-    params, batch = _params(6, 4, 2), _autoregressive_batch(6)
+    params, batch = _params(6, 4, 2), naming_batch(6)
     cases["tied_autoregressive"] = {
         "x": random_binary(3, 6, seed=3), "params": params, "mistakes_x": batch,
         "mistakes": _sees_x_i(batch, params, "probs")}
@@ -299,7 +295,7 @@ def visible_cases() -> dict[str, Any]:
          "mistakes": {text: value for value, text in mistakes.items()}}
         for tied in (True, False)
     ]
-    params, x, batch = _params(5, 3, 20), random_binary(4, 5, seed=21), _autoregressive_batch(5)
+    params, x, batch = _params(5, 3, 20), random_binary(4, 5, seed=21), naming_batch(5)
     cases["module_log_prob"] = {
         "x": x, "params": params, "logits": reference_logits(x, *params),
         "expected": reference_log_prob(x, *params),
