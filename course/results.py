@@ -40,6 +40,36 @@ PAPER_NLL: dict[str, PaperResult] = {
 }
 
 
+
+@dataclasses.dataclass(frozen=True)
+class MeasuredResult:
+    nats: float
+    recipe: str
+    command: str
+
+
+#: Test NLLs (nats) measured on the bundled split (``binarized_mnist("test")``, threshold
+#: binarization, seed 0) for the baselines that an assignment prints beside a student's
+#: model without training them (students' kits hold no reference models). Measured with the
+#: reference :class:`course.models.FVSBN`, W = 0 and b = ``logit_of_means(x_train)`` at the
+#: start, on 1 thread; ``lectures/03-nade.ipynb`` (section 6) retrains all three and claims
+#: that its numbers agree with these within 0.5 nats, so they cannot go stale. (Assignment
+#: 02's NumPy FVSBN with the same recipe reaches 92.9, as the README's table says.)
+MEASURED_NLL: dict[str, MeasuredResult] = {
+    "independent pixels": MeasuredResult(
+        205.3, "FVSBN with W = 0 (b = logit of each pixel's mean), untrained",
+        "evaluate_nll(FVSBN.from_numpy(np.zeros((784, 784)), logit_of_means(x_train)), x_test)"),
+    "FVSBN, Assignment 2's recipe": MeasuredResult(
+        92.6, "Adam 3e-2, batches of 100, 4 epochs on the fixed training digits",
+        "fit(fvsbn, x_train, epochs=4, batch_size=100, lr=3e-2, seed=0)"),
+    "FVSBN, NADE's tricks": MeasuredResult(
+        82.3, "a fresh binarization every epoch (sharpness 1.5), Adam 3e-2 decayed linearly "
+        "to 0, batches of 100, 30 epochs",
+        'fit(fvsbn, dynamic_binarization("train", sharpness=1.5, seed=0), epochs=30, '
+        "batch_size=100, lr=3e-2, lr_decay=True, seed=0)"),
+}
+__all__ += ["MEASURED_NLL", "MeasuredResult"]
+
 class ClaimFailed(AssertionError):
     """A lecture's claim about its own numbers does not hold."""
 

@@ -17,7 +17,8 @@ whose message names *what* is wrong, *where*, and gives a hint, instead of a bar
 - ``autoregressive``: :func:`check_autoregressive` finds, by perturbing one input at a
   time, any output that depends on an input that is not earlier in the ordering;
 - ``counts``: :func:`check_count` for exact parameter counts;
-- ``inputs``: seeded test inputs;
+- ``inputs``: seeded test inputs, and :func:`load_parameters` (stored parameters into a
+  student's module);
 - ``stand_ins``: :func:`standing_in` grades one function on its own, with references
   standing in for the student's other functions.
 
@@ -41,7 +42,7 @@ from course.checks.distributions import (
     check_uses_generator,
 )
 from course.checks.gradients import check_gradient, gradient_relative_error, numerical_gradient
-from course.checks.inputs import random_binary, randomize_parameters
+from course.checks.inputs import load_parameters, random_binary, randomize_parameters
 from course.checks.stand_ins import standing_in
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "first_violation",
     "format_count",
     "gradient_relative_error",
+    "load_parameters",
     "numerical_gradient",
     "random_binary",
     "randomize_parameters",

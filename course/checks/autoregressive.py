@@ -23,6 +23,7 @@ __all__ = [
     "check_autoregressive",
     "dependency_matrix",
     "first_violation",
+    "naming_batch",
     "positions",
     "violation_message",
 ]
@@ -143,6 +144,13 @@ def violation_message(
     )
 
 
+def naming_batch(n: int, seed: int = 0) -> np.ndarray:
+    """The batch (8, n) of 0/1 inputs on which :func:`check_autoregressive` compares a
+    violating function with its ``mistakes``: stored test cases give what the mistakes
+    compute on it."""
+    return (np.random.default_rng(seed).random((8, n)) < 0.5).astype(np.float64)
+
+
 def check_autoregressive(
     fn: Callable[..., Any],
     n: int,
@@ -163,9 +171,9 @@ def check_autoregressive(
     answer, so its "likelihood" is not a normalized distribution. The message names
     the first violating pair (:func:`first_violation`), with ``hint`` instead of the
     generic hint about masks when given. ``mistakes(x)`` returns {explanation: the
-    outputs that mistake gives for the batch x}: when the outputs of a violating ``fn``
-    match one, the message starts with its explanation. Returns the dependency matrix
-    (see :func:`dependency_matrix`) for plotting.
+    outputs that mistake gives for the batch x} (x is :func:`naming_batch`): when the
+    outputs of a violating ``fn`` match one, the message starts with its explanation.
+    Returns the dependency matrix (see :func:`dependency_matrix`) for plotting.
     """
     positions(order, n)  # validates the ordering before any work
     depends = dependency_matrix(fn, n, num_bases=num_bases, seed=seed, torch_input=torch_input)
@@ -176,7 +184,7 @@ def check_autoregressive(
     if mistakes is not None:
         if torch_input is None:
             torch_input = isinstance(fn, torch.nn.Module)
-        x = (np.random.default_rng(seed).random((8, n)) < 0.5).astype(np.float64)
+        x = naming_batch(n, seed)
         mistake = find_mistake(_call(fn, x, torch_input), mistakes(x), rtol=1e-6, atol=1e-9)
         if mistake is not None:
             message = f"{mistake} {message.split(chr(10))[0]}"

@@ -8,11 +8,16 @@ eqs. (2)-(3): h_i = sigmoid(W[:, <i] x_<i + c) and p(x_i = 1 | x_<i) = sigmoid(b
   that tests evaluate a student's parameters with the reference's ``log_prob``;
 - :func:`random_nade_params` draws test parameters, :func:`load_params` copies them into
   a student's module;
-- :func:`check_log_prob` (from :mod:`course.checks.distributions`) compares
-  log-likelihoods with the reference and names the classic mistakes (a mean instead of a
-  sum, a flipped sign, bits instead of nats, an unstable log-sigmoid);
 - :func:`nade_mistakes` gives what NADE's common mistakes compute (h_i that sees x_i, a
-  missing c, ...), for the checks' ``mistakes``.
+  missing c, ...), for the checks' ``mistakes``; :func:`count_mistakes` the wrong
+  parameter counts;
+- :func:`reference_log_prob`, :func:`reference_logits` and :func:`reference_probs` are
+  the reference's answers for NumPy arrays (the hidden tests' stand-ins);
+- :func:`visible_cases` stores, at release time, the inputs and expected values of the
+  visible tests of assignment 03 (``course/expected/03-nade.json``): the students' kit
+  has no reference.
+
+This module exists only where grading runs; the released notebook imports none of it.
 """
 
 from __future__ import annotations
@@ -22,20 +27,28 @@ from typing import Any
 import numpy as np
 import torch
 
+from course.checks import chain_rule
+from course.checks.autoregressive import naming_batch
 from course.checks.core import CheckFailure
-from course.checks.distributions import check_log_prob
-from course.models import NADE
+from course.checks.distributions import all_binary_states, all_states
+from course.checks.inputs import load_parameters, random_binary
+from course.expected import rounded
+from course.models import NADE, counting
 from course.models.base import bernoulli_log_prob
 from course.numeric import to_numpy
 
 __all__ = [
     "SEES_X_I",
-    "check_log_prob",
+    "count_mistakes",
     "load_params",
     "nade_from_numpy",
     "nade_mistakes",
     "random_nade_params",
+    "reference_log_prob",
+    "reference_logits",
+    "reference_probs",
     "to_reference",
+    "visible_cases",
 ]
 
 
@@ -114,24 +127,44 @@ def load_params(module: torch.nn.Module, W: Any, c: Any, V: Any, b: Any) -> torc
     """Copy ``W, c, V, b`` into ``module.W`` ... ``module.b`` in place (keeping its dtype).
 
     Returns the module. A missing attribute or a wrong shape raises
-    :class:`course.checks.CheckFailure` naming it and the expected shape.
+    :class:`course.checks.CheckFailure` naming it and the expected shape
+    (:func:`course.checks.load_parameters`).
     """
-    for name, value in zip("WcVb", (W, c, V, b), strict=True):
-        target = getattr(module, name, None)
-        value = np.asarray(to_numpy(value))
-        if not isinstance(target, torch.Tensor):
-            raise CheckFailure(
-                f"The module has no tensor attribute {name}: store the parameters as "
-                "nn.Parameter attributes self.W, self.c, self.V and self.b."
-            )
-        if tuple(target.shape) != value.shape:
-            raise CheckFailure(
-                f"module.{name} has shape {tuple(target.shape)}, expected {value.shape} "
-                "(W is (d, n), c (d,), V (n, d), b (n,))."
-            )
-        with torch.no_grad():
-            target.copy_(torch.as_tensor(value, dtype=target.dtype))
-    return module
+    return load_parameters(module, dict(zip("WcVb", (W, c, V, b), strict=True)),
+                           hint=PARAMETER_SHAPES)
+
+
+PARAMETER_SHAPES = "(NADE's parameters: W is (d, n), c (d,), V (n, d), b (n,).)"
+
+
+def reference_log_prob(x: Any, W: Any, c: Any, V: Any, b: Any) -> np.ndarray:
+    """log p(x) under the reference NADE holding (W, c, V, b), float64, as NumPy."""
+    with torch.no_grad():
+        return nade_from_numpy(W, c, V, b).log_prob(torch.as_tensor(np.asarray(x))).numpy()
+
+
+def reference_logits(x: Any, W: Any, c: Any, V: Any, b: Any) -> np.ndarray:
+    """Logits of p(x_i = 1 | x_<i) under the reference NADE, (B, n), as NumPy."""
+    with torch.no_grad():
+        return nade_from_numpy(W, c, V, b).logits(torch.as_tensor(np.asarray(x))).numpy()
+
+
+def reference_probs(x: Any, W: Any, c: Any, V: Any, b: Any) -> np.ndarray:
+    """p(x_i = 1 | x_<i) under the reference NADE, (B, n), as NumPy."""
+    return torch.sigmoid(torch.as_tensor(reference_logits(x, W, c, V, b))).numpy()
+
+
+def count_mistakes(n: int, d: int) -> dict[int, str]:
+    """{wrong count: explanation} for the tied and the untied NADE with these n and d.
+
+    The counting mistakes of :func:`course.checks.chain_rule.count_mistakes`, and a missing
+    output bias b.
+    """
+    mistakes = {2 * n * d: "the n output biases b are missing: every conditional has its "
+                "own b_i."}
+    for tied in (True, False):
+        mistakes.update(chain_rule.count_mistakes("count_nade", n, d, tied))
+    return mistakes
 
 
 SEES_X_I = (
@@ -142,9 +175,10 @@ SEES_X_I = (
 
 def nade_mistakes(x: Any, W: Any, c: Any, V: Any, b: Any, *, output: str = "logits"
                   ) -> dict[str, np.ndarray]:
-    """{explanation: what that mistake gives} for a binary NADE and a batch ``x`` (B, n).
+    """{explanation: what that mistake gives} for a NADE and a batch ``x`` (B, n).
 
-    ``output`` is "logits" (B, n), "probs" (B, n) or "log_prob" (B,). Recognized: h_i
+    ``output`` is "logits" (B, n), "probs" (B, n) or "log_prob" (B,); a categorical NADE
+    (``W`` of shape (d, n, K)) has "logits" (B, n, K) only. Recognized: h_i
     that sees x_i (the update of a before z_i, an inclusive slice or cumsum), h_i that
     misses x_{i-1}, a missing c, a missing sigmoid on h, a missing b; for "probs" also
     logits returned instead of probabilities. Computed with the reference in float64.
@@ -174,3 +208,101 @@ def nade_mistakes(x: Any, W: Any, c: Any, V: Any, b: Any, *, output: str = "logi
         if output == "log_prob":
             return {text: bernoulli_log_prob(z, x_t).numpy() for text, z in logits.items()}
     raise ValueError(f"output must be 'logits', 'probs' or 'log_prob', got {output!r}")
+
+
+def _sees_x_i(x: np.ndarray, params: list[np.ndarray], output: str) -> dict[str, np.ndarray]:
+    """The one mistake that breaks the autoregressive property: h_i that sees x_i."""
+    return rounded({SEES_X_I: nade_mistakes(x, *params, output=output)[SEES_X_I]})
+
+
+def _params(n: int, d: int, seed: int, scale: float = 1.0, num_values: int = 2
+            ) -> list[np.ndarray]:
+    """Test parameters with two decimals: short to store, exact in the stored file."""
+    return [np.round(p, 2) for p in random_nade_params(n, d, seed=seed, scale=scale,
+                                                       num_values=num_values)]
+
+
+def _log_prob_case(n: int, d: int, seed: int, x: np.ndarray, *, scale: float = 1.0,
+                   logits: bool = False, mistakes: bool = False) -> dict[str, Any]:
+    params = _params(n, d, seed, scale)
+    case = {"x": x, "params": params, "expected": reference_log_prob(x, *params)}
+    if logits:
+        case["logits"] = rounded(reference_logits(x, *params))  # only gates a test
+    if mistakes:
+        case["mistakes"] = rounded(nade_mistakes(x, *params, output="log_prob"))
+    return case
+
+
+def _categorical_cases() -> dict[str, Any]:
+    gen = torch.Generator().manual_seed(40)
+    logits = torch.randn(5, 3, 4, generator=gen, dtype=torch.float64)
+    x = torch.randint(0, 4, (5, 3), generator=gen)
+    logits = torch.round(logits, decimals=2)
+    log_p = torch.log_softmax(logits, dim=-1).gather(-1, x.unsqueeze(-1)).squeeze(-1)
+    over_pixels = torch.log_softmax(logits, dim=1).gather(-1, x.unsqueeze(-1)).squeeze(-1)
+    params = _params(4, 3, 41, num_values=3)
+    x_nade = np.array([[0, 2, 1, 1], [2, 0, 0, 1]])
+    params2 = _params(2, 2, 42, num_values=3)
+    states = all_states(2, 3)
+    return {
+        "categorical_log_prob": {"logits": logits, "x": x, "expected": log_p.sum(-1),
+                                 "mistakes": rounded({
+            "The softmax is taken over the pixels (dim=1): normalize over the K values of each "
+            "pixel, the LAST axis (dim=-1).": over_pixels.sum(-1),
+            "log p(x) is the MEAN over the pixels, not the sum: log p(x) is the SUM of the n "
+            "log-conditionals.": log_p.mean(-1),
+            "These are probabilities, not log-probabilities: take log_softmax, not softmax.":
+                log_p.exp().sum(-1),
+        })},
+        "categorical_nade": {"x": x_nade, "params": params,
+                             "expected": reference_logits(x_nade, *params),
+                             "mistakes": rounded(nade_mistakes(x_nade, *params))},
+        "categorical_states": {"x": states, "params": params2,
+                               "expected": reference_logits(states, *params2)},
+    }
+
+
+def visible_cases() -> dict[str, Any]:
+    """Inputs and expected values of the visible tests of assignment 03 (NADE).
+
+    Each case holds its inputs (``x``, ``params`` = [W, c, V, b]), the reference's output
+    (``expected``, and ``logits`` where a test needs them) and under ``mistakes``
+    {explanation: what that mistake gives}. A check by
+    :func:`course.checks.check_autoregressive` names mistakes on its own batch, stored as
+    ``mistakes_x``.
+    """
+    cases: dict[str, Any] = {
+        "naive_n1": _log_prob_case(1, 3, 0, np.array([[0.0], [1.0]]), mistakes=True),
+        "naive": _log_prob_case(6, 4, 1, random_binary(5, 6, seed=2), mistakes=True),
+        "naive_states": _log_prob_case(3, 4, 3, all_binary_states(3)),
+        "tied_log_prob": _log_prob_case(10, 4, 6, random_binary(8, 10, seed=7), logits=True),
+        "tied_log_prob_states": _log_prob_case(3, 4, 8, all_binary_states(3), logits=True),
+        "tied_log_prob_large": _log_prob_case(8, 3, 9, random_binary(6, 8, seed=10),
+                                              scale=30.0, logits=True),
+        "module_states": _log_prob_case(3, 4, 22, all_binary_states(3)),
+    }
+    params, batch = _params(6, 4, 2), naming_batch(6)
+    cases["tied_autoregressive"] = {
+        "x": random_binary(3, 6, seed=3), "params": params, "mistakes_x": batch,
+        "mistakes": _sees_x_i(batch, params, "probs")}
+    params, x = _params(5, 3, 4), random_binary(4, 5, seed=5)
+    cases["tied_conditionals"] = {
+        "x": x, "params": params, "expected": reference_probs(x, *params),
+        "mistakes": rounded(nade_mistakes(x, *params, output="probs"))}
+    mistakes = count_mistakes(784, 500)
+    cases["num_params"] = [
+        {"n": 784, "d": 500, "tied": tied, "expected": counting.count_nade(784, 500, tied),
+         "mistakes": {text: value for value, text in mistakes.items()}}
+        for tied in (True, False)
+    ]
+    params, x, batch = _params(5, 3, 20), random_binary(4, 5, seed=21), naming_batch(5)
+    cases["module_log_prob"] = {
+        "x": x, "params": params, "logits": reference_logits(x, *params),
+        "expected": reference_log_prob(x, *params),
+        "mistakes": rounded(nade_mistakes(x, *params)), "mistakes_x": batch,
+        "autoregressive_mistakes": _sees_x_i(batch, params, "logits")}
+    params = _params(3, 4, 30, scale=2.0)
+    cases["module_sample"] = {"params": params,
+                              "probs": np.exp(reference_log_prob(all_binary_states(3), *params))}
+    cases.update(_categorical_cases())
+    return cases

@@ -16,6 +16,7 @@ from course.checks import (  # noqa: E402
     CheckFailure,  # noqa: E402
     all_states,
     check_distribution,
+    check_log_prob,
 )
 from course.checks import nade as cnade  # noqa: E402
 from course.models import NADE  # noqa: E402
@@ -156,6 +157,121 @@ def test_check_log_prob_names_the_mistake(transform, message: str) -> None:
     model = cnade.nade_from_numpy(*cnade.random_nade_params(6, 3, seed=2))
     x = torch.tensor(all_states(6, 2)[:10], dtype=torch.float64)
     expected = model.log_prob(x).detach().numpy()
-    cnade.check_log_prob(expected.copy(), expected, "lp", num_dims=6)
+    check_log_prob(expected.copy(), expected, "lp", num_dims=6)
     with pytest.raises(CheckFailure, match=message):
-        cnade.check_log_prob(transform(expected), expected, "lp", num_dims=6)
+        check_log_prob(transform(expected), expected, "lp", num_dims=6)
+
+
+# --- the visible tests' stored cases (course/expected/03-nade.json) ------------------
+
+
+def _stored_nade_cases() -> dict:
+    """The cases as a released notebook reads them: through the JSON text."""
+    import json
+
+    from course.expected import decode, dumps
+
+    return decode(json.loads(dumps(cnade.visible_cases())))
+
+
+def _numpy_logits(x, W, c, V, b, sees_x_i: bool = False) -> np.ndarray:
+    """A student's nade_logits, right or with the update before z_i (h_i sees x_i)."""
+    a = np.tile(c, (len(x), 1))
+    z = np.empty(x.shape)
+    for i in range(x.shape[1]):
+        if sees_x_i:
+            a = a + np.outer(x[:, i], W[:, i])
+        z[:, i] = 1 / (1 + np.exp(-a)) @ V[i] + b[i]
+        if not sees_x_i:
+            a = a + np.outer(x[:, i], W[:, i])
+    return z
+
+
+def test_stored_cases_are_small_and_decode_to_what_the_tests_unpack() -> None:
+    from course.expected import dumps
+
+    assert len(dumps(cnade.visible_cases())) < 32_000  # reviewed as a diff: keep it small
+    cases = _stored_nade_cases()
+    W, c, V, b = cases["naive"]["params"]
+    assert W.shape == (4, 6) and c.shape == (4,) and V.shape == (6, 4) and b.shape == (6,)
+    assert cases["naive_states"]["x"].tolist() == all_states(3, 2).tolist()
+    for case in cases["num_params"]:
+        assert isinstance(case["expected"], int) and isinstance(case["tied"], bool)
+        assert all(isinstance(v, int) for v in case["mistakes"].values())
+
+
+def test_a_right_student_passes_the_stored_cases_and_a_wrong_one_is_named() -> None:
+    from course.checks import assert_close, check_autoregressive
+
+    cases = _stored_nade_cases()
+    case = cases["tied_conditionals"]
+    probs = 1 / (1 + np.exp(-_numpy_logits(case["x"], *case["params"])))
+    assert_close(probs, case["expected"], "p", rtol=1e-9, atol=1e-12, mistakes=case["mistakes"])
+    wrong = 1 / (1 + np.exp(-_numpy_logits(case["x"], *case["params"], sees_x_i=True)))
+    with pytest.raises(CheckFailure, match="^h_i sees x_i"):
+        assert_close(wrong, case["expected"], "p", mistakes=case["mistakes"])
+    case = cases["tied_autoregressive"]
+
+    def stored(x: np.ndarray) -> dict:  # as the notebook's stored_mistakes
+        return case["mistakes"] if np.array_equal(x, case["mistakes_x"]) else {}
+
+    def sees(s: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-_numpy_logits(s, *case["params"], sees_x_i=True)))
+
+    with pytest.raises(CheckFailure, match="^h_i sees x_i.* Not autoregressive"):
+        check_autoregressive(sees, 6, mistakes=stored)
+    case = cases["tied_log_prob"]
+    np.testing.assert_allclose(_numpy_logits(case["x"], *case["params"]), case["logits"],
+                               rtol=1e-9)
+
+
+def test_stored_counts_name_the_mistakes() -> None:
+    from course.checks import check_count
+
+    tied, untied = _stored_nade_cases()["num_params"]
+    assert tied["tied"] and not untied["tied"]
+    by_value = {count: text for text, count in tied["mistakes"].items()}
+    check_count(784 * 1001, tied["expected"], "tied", mistakes=by_value)
+    with pytest.raises(CheckFailure, match="^The n output biases b are missing"):
+        check_count(2 * 784 * 500, tied["expected"], "tied", mistakes=by_value)
+    with pytest.raises(CheckFailure, match="its own c_i"):
+        check_count(500 * 784 * 783 // 2 + 500 * 784 + 500 + 784, untied["expected"], "untied",
+                    mistakes=by_value)
+
+
+def test_rounded_mistakes_are_still_recognized() -> None:
+    from course.checks import assert_close
+    from course.expected import rounded
+
+    wrong = np.array([1 / 3, -2 / 7, 1e-5 / 3])
+    stored = rounded({"a mistake": wrong, "label": "text", "count": 3})
+    assert stored["label"] == "text" and stored["count"] == 3
+    assert repr(float(stored["a mistake"][0])) == "0.3333333333"
+    with pytest.raises(CheckFailure, match="^a mistake"):
+        assert_close(wrong, np.zeros(3), "v", rtol=1e-9, atol=1e-12,
+                     mistakes={"a mistake": stored["a mistake"]})
+
+
+def test_reference_helpers_agree_with_the_reference_model() -> None:
+    params = cnade.random_nade_params(5, 3, seed=4)
+    x = all_states(5, 2).astype(np.float64)
+    model = cnade.nade_from_numpy(*params)
+    with torch.no_grad():
+        np.testing.assert_allclose(cnade.reference_logits(x, *params),
+                                   model.logits(torch.as_tensor(x)).numpy())
+        np.testing.assert_allclose(cnade.reference_probs(x, *params),
+                                   torch.sigmoid(model.logits(torch.as_tensor(x))).numpy())
+    assert np.exp(cnade.reference_log_prob(x, *params)).sum() == pytest.approx(1.0)
+
+
+def test_load_parameters_copies_dotted_names_and_names_what_is_missing() -> None:
+    from course.checks import load_parameters
+
+    model = nn.Sequential(nn.Linear(2, 3)).double()
+    load_parameters(model, {"0.weight": np.ones((3, 2)), "0.bias": np.arange(3.0)})
+    assert model[0].weight.dtype == torch.float64 and model[0].bias.tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(CheckFailure, match=r"module.0.weight has shape \(3, 2\), expected "
+                       r"\(2, 3\)\. see the layout"):
+        load_parameters(model, {"0.weight": np.ones((2, 3))}, hint="see the layout")
+    with pytest.raises(CheckFailure, match="no tensor attribute 0.mask"):
+        load_parameters(model, {"0.mask": np.ones((3, 2))})

@@ -248,3 +248,112 @@ def test_mask_explorer_builds_reacts_and_skips_under_nbgrader(monkeypatch) -> No
     assert "hidden sizes" in box.verdict.value
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     assert vmade.mask_explorer() is None
+
+
+# --- the visible tests' stored cases (course/expected/04-made.json) ------------------
+
+
+def _stored_made_cases() -> dict:
+    """The cases as a released notebook reads them: through the JSON text."""
+    import json
+
+    from course.expected import decode, dumps
+
+    return decode(json.loads(dumps(cmade.visible_cases())))
+
+
+def test_mask_mistakes_carry_explain_mask_difference_messages() -> None:
+    _, inputs, hidden = made.made_degrees(6, [8, 8], "random", seed=4)
+    mistakes = cmade.mask_mistakes(inputs, hidden)
+    assert len(mistakes) == 6
+    for explanation, masks in mistakes.items():  # (the second way round says which it is)
+        assert explanation.startswith(cmade.explain_mask_difference(masks, inputs, hidden))
+    kept = cmade.mask_mistakes(inputs, hidden, autoregressive_only=True)
+    assert set(kept) < set(mistakes) and any("transpose" in k for k in kept)
+    assert not any("'>' instead of '>='" in k or "swapped" in k for k in kept)
+    for masks in kept.values():  # each breaks the property, or the shapes
+        assert (masks[0].shape != (8, 6)
+                or ar.first_violation(made.connectivity(masks), np.argsort(inputs)) is not None)
+
+
+def test_stored_masks_name_the_mistake_of_a_student() -> None:
+    case = _stored_made_cases()["masks"]
+    right = [m.astype(np.float32) for m in masks_from_degrees(case["in_degrees"], case["hidden"])]
+    assert all(np.array_equal(r, e) for r, e in zip(right, case["expected"], strict=True))
+    wrong = masks_from_degrees(case["in_degrees"], case["hidden"], hidden_cmp=">")
+    named = [text for text, masks in case["mistakes"].items()
+             if all(np.array_equal(w, m) for w, m in zip(wrong, masks, strict=True))]
+    assert len(named) == 1 and "'>' instead of '>='" in named[0]
+
+
+def test_stored_made_state_loads_into_a_student_layout_and_gives_the_logits() -> None:
+    cases = _stored_made_cases()
+    case = cases["made"]
+    model = checks.load_parameters(MADE(4, [8]).double(), case["state"])
+    x = torch.as_tensor(case["x"])
+    with torch.no_grad():
+        torch.testing.assert_close(model.logits(x), torch.as_tensor(case["logits"]))
+        relu_out = torch.relu(model.logits(x))
+    with pytest.raises(checks.CheckFailure, match="^relu after the output layer"):
+        checks.assert_close(relu_out, case["logits"], "logits", mistakes=case["mistakes"])
+    case = cases["made_autoregressive"]
+    model = checks.load_parameters(MADE(4, [12, 12]).double(), case["state"])
+    model.order.copy_(torch.tensor([3, 1, 0, 2]))
+    checks.check_autoregressive(model, 4, order=[3, 1, 0, 2])
+    checks.check_distribution(lambda s: model.log_prob(torch.as_tensor(s)).detach(), 4,
+                              expected_log_prob=lambda s: case["expected"], atol=1e-9)
+
+
+def test_stored_n_passes_toy_is_autoregressive_and_names_the_position_mistake() -> None:
+    case = _stored_made_cases()["n_passes"]
+    A, b, order = case["A"], case["b"], case["order"]
+    checks.check_autoregressive(lambda x: x @ A.T + b, 5, order=order.tolist())
+
+    def n_passes(x: np.ndarray, by_position: bool) -> np.ndarray:  # as a student writes it
+        known, total = np.zeros_like(x), np.zeros(len(x))
+        for p, i in enumerate(order.tolist()):
+            column = p if by_position else i
+            z = ((x * known) @ A.T + b)[:, column]
+            total += x[:, column] * z - np.logaddexp(0, z)
+            known[:, i] = 1.0
+        return total
+
+    checks.assert_close(n_passes(case["x"], False), case["expected"], "n passes", rtol=1e-12)
+    with pytest.raises(checks.CheckFailure, match="^You used the position p"):
+        checks.assert_close(n_passes(case["x"], True), case["expected"], "n passes",
+                            mistakes=case["mistakes"])
+
+
+def test_stored_mask_sets_are_consistent_and_name_the_averaged_logits() -> None:
+    cases = _stored_made_cases()
+    case = cases["mask_ensemble"]
+    x, logits = torch.as_tensor(case["x"]), torch.as_tensor(case["logits"])
+    bernoulli = -torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, x.expand_as(logits), reduction="none").sum(-1)
+    torch.testing.assert_close(bernoulli, torch.as_tensor(case["log_probs"]))
+    assert abs(np.exp(case["expected"]).sum() - 1) < 1e-12
+    averaged = -torch.nn.functional.binary_cross_entropy_with_logits(
+        logits.mean(0), x, reduction="none").sum(-1)
+    with pytest.raises(checks.CheckFailure, match="^You averaged the logits"):
+        checks.assert_close(averaged, case["expected"], "ensemble", mistakes=case["mistakes"])
+    case = cases["ensemble"]
+    with pytest.raises(checks.CheckFailure, match="^You averaged the log-probabilities"):
+        checks.assert_close(torch.as_tensor(case["log_probs"]).mean(0), case["expected"], "e",
+                            mistakes=case["mistakes"])
+
+
+def test_reference_helpers_stand_in_and_restore() -> None:
+    namespace = {"made_masks": "mine"}
+    with cmade.reference_helpers(namespace):
+        assert namespace["made_masks"] is masks_from_degrees
+        assert namespace["input_degrees"]([2, 0, 1]).tolist() == [1, 2, 0]
+        lp = torch.log(torch.tensor([[0.2, 0.5], [0.6, 0.1]], dtype=torch.float64))
+        torch.testing.assert_close(namespace["ensemble_log_prob"](lp),
+                                   torch.log(torch.tensor([0.4, 0.3], dtype=torch.float64)))
+    assert namespace == {"made_masks": "mine"}
+
+
+def test_stored_made_cases_are_small() -> None:
+    from course.expected import dumps
+
+    assert len(dumps(cmade.visible_cases())) < 32_000  # reviewed as a diff: keep it small

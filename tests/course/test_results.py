@@ -26,3 +26,21 @@ def test_model_table_shows_nats_bits_and_paper_values() -> None:
                      f"{PAPER_NLL['FVSBN'].nats:.2f}"]
     assert lines[3].split()[-1] == f"{PAPER_NLL['NADE'].nats:.2f}"
     assert lines[4].rstrip().endswith("-"), "no paper value for a baseline"
+
+
+def test_measured_baselines_are_documented_and_claimed_by_their_lecture() -> None:
+    import json
+    from pathlib import Path
+
+    from course.results import MEASURED_NLL
+
+    assert {"independent pixels", "FVSBN, Assignment 2's recipe",
+            "FVSBN, NADE's tricks"} <= set(MEASURED_NLL)
+    for label, measured in MEASURED_NLL.items():
+        assert 50 < measured.nats < 300, label
+        assert measured.recipe and "(" in measured.command, label
+    assert "independent pixels" in model_table({"independent pixels": 205.3})
+    lecture = Path(__file__).resolve().parents[2] / "lectures" / "03-nade.ipynb"
+    sources = ["".join(c["source"]) for c in json.loads(lecture.read_text())["cells"]]
+    assert any("claim(" in s and "MEASURED_NLL[label]" in s for s in sources), (
+        "lecture 03 must retrain the baselines and claim they agree with MEASURED_NLL")
