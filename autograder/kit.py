@@ -135,10 +135,13 @@ def _hidden_import(imported: str, hidden: set[str]) -> str | None:
     return None
 
 
+GENERIC_NAMES = frozenset({"main"})  # command-line entry points, not references
+
+
 def _top_level_definitions(tree: ast.Module) -> set[str]:
     return {node.name for node in tree.body
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-            and not node.name.startswith("_")}
+            and not node.name.startswith("_") and node.name not in GENERIC_NAMES}
 
 
 SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
