@@ -925,10 +925,17 @@ def check_ppca_sampler(sampler: Callable[..., Any]) -> None:
                 sigma2 * np.eye(d),
         })
         noise = float(np.mean(np.diag(np.cov(samples, rowvar=False) - weight @ weight.T)))
-        if abs(noise - sigma2) > 0.1 * sigma2:
-            raise CheckFailure(f"The samples of ppca_sample for {label} have a noise variance "
-                               f"of about {noise:.3g} per pixel, expected sigma2 = {sigma2:.3g}:"
-                               " add sqrt(sigma2) * eps with eps ~ N(0, I_D).")
+        if abs(noise - sigma2) <= 0.1 * sigma2:
+            continue
+        found = (f"The samples of ppca_sample for {label} have a noise variance of about "
+                 f"{noise:.3g} per pixel, expected sigma2 = {sigma2:.3g}")
+        for explanation, variance in [
+                ("The noise is missing: x = mean + W z + sqrt(sigma2) eps, eps ~ N(0, I_D).", 0.0),
+                ("sigma2 is the noise VARIANCE: scale eps by sqrt(sigma2), not by sigma2.",
+                 sigma2**2)]:
+            if abs(noise - variance) <= 0.1 * sigma2:
+                raise CheckFailure(f"{explanation} ({found})")
+        raise CheckFailure(f"{found}: add sqrt(sigma2) * eps with eps ~ N(0, I_D).")
 
 
 # --- assignment 07: the visible tests' stored cases ---------------------------------------
