@@ -16,6 +16,24 @@ components as the columns of a (D, k) array, eigenvalues in descending order.
   common mistakes produce on the same data: :func:`component_mistakes`,
   :func:`eigenvalue_mistakes`, :func:`mse_mistakes`, :func:`principal_angle_mistakes`
   (comparing bases instead of subspaces, among others) and :func:`ppca_mistakes`.
+
+Assignment 07 (``solutions/07-pca-autoencoders``):
+
+- the mistakes of each function students write: :func:`projection_mistakes`,
+  :func:`mse_function_mistakes`, :func:`eckart_young_mistakes`,
+  :func:`num_components_mistakes`, :func:`ppca_fit_mistakes`,
+  :func:`ppca_log_likelihood_mistakes`;
+- the hidden tests, one ``check_*`` per graded cell: :func:`check_pca_function` (by SVD or
+  by eigendecomposition), :func:`check_explained_variance_functions`,
+  :func:`check_projection_functions`, :func:`check_mse_functions`,
+  :func:`check_principal_angles_function`, :func:`check_linear_autoencoder_class`,
+  :func:`check_mlp_autoencoder_class`, :func:`check_trained_linear_autoencoders`,
+  :func:`check_trained_deep_autoencoders`, :func:`check_code_sampler`,
+  :func:`check_ppca_fit_function`, :func:`check_ppca_log_likelihood_function`,
+  :func:`check_ppca_sampler`; each names the mistake a wrong answer matches;
+- :func:`visible_cases`: the visible tests' inputs, the references' outputs and the
+  mistakes' values, stored at release time in ``course/expected/07-pca-autoencoders.json``
+  (``course.expected``), since this module does not ship to students.
 """
 
 from __future__ import annotations
@@ -47,16 +65,39 @@ __all__ = [
     "ROWS_NOT_COLUMNS",
     "UNCENTRED",
     "align_signs",
+    "check_code_sampler",
     "check_eigenvalue_identities",
+    "check_explained_variance_functions",
     "check_linear_autoencoder",
+    "check_linear_autoencoder_class",
+    "check_mlp_autoencoder_class",
+    "check_mse_functions",
+    "check_pca_function",
+    "check_ppca_fit_function",
+    "check_ppca_log_likelihood_function",
+    "check_ppca_sampler",
+    "check_principal_angles_function",
+    "check_projection_functions",
     "check_same_subspace",
+    "check_trained_deep_autoencoders",
+    "check_trained_linear_autoencoders",
     "component_mistakes",
+    "correlated_data",
+    "digits_pca_test_mse",
+    "eckart_young_mistakes",
     "eigenvalue_mistakes",
     "largest_angle",
+    "model_covariance",
+    "mse_function_mistakes",
     "mse_mistakes",
+    "num_components_mistakes",
     "orthonormality_gap",
+    "ppca_fit_mistakes",
+    "ppca_log_likelihood_mistakes",
     "ppca_mistakes",
     "principal_angle_mistakes",
+    "projection_mistakes",
+    "visible_cases",
 ]
 
 UNCENTRED = ("The data were not centred: subtract the mean of every pixel (x - x.mean(axis=0)) "
@@ -234,9 +275,12 @@ def principal_angle_mistakes(a: Any, b: Any) -> dict[str, np.ndarray]:
 
 
 def _ppca_variant(x: np.ndarray, k: int, *, ddof: int = 0, subtract: bool = True,
-                  all_eigenvalues: bool = False) -> PPCAFit:
+                  all_eigenvalues: bool = False, summed: bool = False) -> PPCAFit:
+    """PPCA's closed-form fit with one mistake: the N - 1 count (``ddof``), no
+    subtraction of sigma2, sigma2 from all eigenvalues, or their sum instead of mean."""
     mean, components, eigenvalues = pca_svd(x, k, ddof=ddof)
-    sigma2 = float(eigenvalues.mean() if all_eigenvalues else eigenvalues[k:].mean())
+    kept = eigenvalues if all_eigenvalues else eigenvalues[k:]
+    sigma2 = float(kept.sum() if summed else kept.mean())
     scales = eigenvalues[:k] - (sigma2 if subtract else 0.0)
     return PPCAFit(mean, components * np.sqrt(np.clip(scales, 0.0, None)), sigma2)
 
@@ -244,19 +288,11 @@ def _ppca_variant(x: np.ndarray, k: int, *, ddof: int = 0, subtract: bool = True
 def ppca_mistakes(x_train: Any, k: int, x_eval: Any) -> dict[str, np.ndarray]:
     """{explanation: the log-likelihoods (N,) of ``x_eval`` a mistaken PPCA fit gives}.
 
-    The fit is on ``x_train`` at latent size ``k``. For
+    The fit is on ``x_train`` at latent size ``k`` (:func:`ppca_fit_mistakes`). For
     :func:`course.checks.check_log_prob`'s ``mistakes``."""
-    x_train, x_eval = _float(x_train), _float(x_eval)
-    variants = {
-        "W = V_k L_k^(1/2): sigma^2 must be subtracted from the eigenvalues first, W = V_k "
-        "(L_k - sigma^2 I)^(1/2) (Tipping & Bishop, 1999, eq. 7); otherwise the model "
-        "counts the noise twice along the first k directions.":
-            _ppca_variant(x_train, k, subtract=False),
-        "sigma^2 is the mean of all D eigenvalues; it is the mean of the D - k discarded "
-        "ones (Tipping & Bishop, 1999, eq. 8).": _ppca_variant(x_train, k, all_eigenvalues=True),
-        DIVIDED_BY_N_MINUS_1: _ppca_variant(x_train, k, ddof=1),
-    }
-    return {explanation: ppca_log_likelihood(x_eval, fit) for explanation, fit in variants.items()}
+    x_eval = _float(x_eval)
+    return {explanation: ppca_log_likelihood(x_eval, fit)
+            for explanation, fit in ppca_fit_mistakes(x_train, k).items()}
 
 
 def check_eigenvalue_identities(eigenvalues: Any, x: Any, name: str = "eigenvalues") -> None:
@@ -439,15 +475,8 @@ def ppca_fit_mistakes(x: Any, k: int) -> dict[str, PPCAFit]:
         "ones (Tipping & Bishop, 1999, eq. 8).": _ppca_variant(x, k, all_eigenvalues=True),
         DIVIDED_BY_N_MINUS_1: _ppca_variant(x, k, ddof=1),
         "sigma^2 is the sum of the discarded eigenvalues; it is their mean (divide by D - k).":
-            _sum_variant(x, k),
+            _ppca_variant(x, k, summed=True),
     }
-
-
-def _sum_variant(x: np.ndarray, k: int) -> PPCAFit:
-    mean, components, eigenvalues = pca_svd(x, k)
-    sigma2 = float(eigenvalues[k:].sum())
-    scales = np.sqrt(np.clip(eigenvalues[:k] - sigma2, 0.0, None))
-    return PPCAFit(mean, components * scales, sigma2)
 
 
 def model_covariance(weight: Any, sigma2: float) -> np.ndarray:
