@@ -61,6 +61,7 @@ STUDENT_RUNTIME = (
     "course/viz/__init__.py",
     "course/viz/images.py",
     "course/viz/nade.py",
+    "course/viz/pca.py",
 )
 #: Hidden, but not references: the grader's own watch, and command-line entry points.
 NOT_WATCHED = ("course.checks.references", "course.bench")

@@ -265,7 +265,7 @@ def format_comparison(rows: Sequence[dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _main(argv: Sequence[str] | None = None) -> int:
     """``python -m course.models.autoencoder [k ...]``: PCA against the linear, deep and
     convolutional autoencoders on the 8 x 8 digits in grey levels, one torch thread."""
     import argparse
@@ -273,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from course import device
     from course.data import digits8x8_intensities
 
-    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser = argparse.ArgumentParser(description=_main.__doc__)
     parser.add_argument("k", nargs="*", type=int, default=[2, 10, 32])
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -346,4 +346,4 @@ def interpolate_codes(z_start: Any, z_end: Any, steps: int) -> np.ndarray:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(_main())

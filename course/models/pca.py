@@ -45,6 +45,8 @@ from course.numeric import to_numpy
 __all__ = [
     "PCAFit",
     "PPCAFit",
+    "components_for_variance",
+    "eckart_young_mse",
     "explained_variance_ratio",
     "fix_signs",
     "fit_ppca",
@@ -152,6 +154,20 @@ def explained_variance_ratio(eigenvalues: Any) -> np.ndarray:
     """The fraction of the total variance each direction explains: lambda_i / sum lambda."""
     eigenvalues = np.asarray(eigenvalues, dtype=np.float64)
     return eigenvalues / eigenvalues.sum()
+
+
+def components_for_variance(eigenvalues: Any, fraction: float) -> int:
+    """The least k whose first k directions explain at least ``fraction`` of the total
+    variance: the first k with sum_{i<=k} lambda_i / sum lambda >= fraction."""
+    cumulative = np.cumsum(explained_variance_ratio(eigenvalues))
+    return int(np.searchsorted(cumulative, fraction * (1.0 - 1e-12)) + 1)
+
+
+def eckart_young_mse(eigenvalues: Any, k: int) -> float:
+    """The rank-k reconstruction MSE per entry that Eckart-Young predicts from all D
+    eigenvalues: (lambda_{k+1} + ... + lambda_D) / D."""
+    eigenvalues = np.asarray(eigenvalues, dtype=np.float64)
+    return float(eigenvalues[k:].sum() / len(eigenvalues))
 
 
 def principal_angles(a: Any, b: Any) -> np.ndarray:
