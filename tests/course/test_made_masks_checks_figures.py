@@ -345,7 +345,7 @@ def test_stored_mask_sets_are_consistent_and_name_the_averaged_logits() -> None:
 def test_reference_helpers_stand_in_and_restore() -> None:
     namespace = {"made_masks": "mine"}
     with cmade.reference_helpers(namespace):
-        assert namespace["made_masks"] is masks_from_degrees
+        assert namespace["made_masks"].__wrapped__ is masks_from_degrees  # via standing_in
         assert namespace["input_degrees"]([2, 0, 1]).tolist() == [1, 2, 0]
         lp = torch.log(torch.tensor([[0.2, 0.5], [0.6, 0.1]], dtype=torch.float64))
         torch.testing.assert_close(namespace["ensemble_log_prob"](lp),
