@@ -35,6 +35,7 @@ from course.checks.autoregressive import dependency_matrix, first_violation
 from course.checks.core import CheckFailure, find_mistake
 from course.checks.inputs import randomize_parameters
 from course.models.pixelcnn import (
+    MASK_TYPES,
     GatedPixelCNN,
     MaskedConv2d,
     PixelCNNBase,
@@ -62,6 +63,7 @@ __all__ = [
     "receptive_field",
     "receptive_field_mistakes",
     "relu_receptive_field",
+    "visible_cases",
 ]
 
 Pixel = tuple[int, int]
@@ -483,3 +485,41 @@ def explain_field_difference(got: Any, expected: Any, pixel: Sequence[int],
     wrong = pixels(got_field != expected)[0]
     return (f"The {name} differs at pixel {wrong}: expected "
             f"{'seen' if expected[wrong] else 'not seen'}.")
+
+
+# ---------------------------------------------------------------------------------------
+# Assignment 06's visible tests
+
+
+def visible_cases() -> dict[str, Any]:
+    """The cases of assignment 06's visible tests (``load_expected("06-pixelcnn")``):
+
+    - ``masks``: for k = 3 and 5 and types A and B (keys ``"3A"``, ...), the mask of
+      :func:`conv_mask` and :func:`mask_mistakes`;
+    - ``field``: the receptive field of five masked 3 x 3 layers (type A, then B) at pixel
+      (4, 4) of an 8 x 8 image, and :func:`receptive_field_mistakes`;
+    - ``blind``: that stack's blind spot, (2, 7), (3, 6), (3, 7), and
+      :func:`blind_spot_mistakes`;
+    - ``gated``: the receptive field of five one-channel gated 3 x 3 layers at (4, 4) of an
+      8 x 8 image (every earlier pixel within reach, none after).
+
+    Fields and blind spots are (H, W) arrays of 0.0 / 1.0.
+    """
+    def as_float(values: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        return {why: np.asarray(v, dtype=np.float64) for why, v in values.items()}
+
+    masks = {f"{k}{t}": {"expected": conv_mask(k, t), "mistakes": mask_mistakes(k, t)}
+             for k in (3, 5) for t in MASK_TYPES}
+    depth, k, pixel, shape = 5, 3, (4, 4), 8
+    return {
+        "masks": masks,
+        "field": {"pixel": list(pixel), "image_shape": [shape, shape],
+                  "expected": field_of_stack(depth, k, pixel, shape).astype(np.float64),
+                  "mistakes": as_float(receptive_field_mistakes(depth, k, pixel, shape))},
+        "blind": {"pixel": list(pixel), "image_shape": [shape, shape],
+                  "expected": blind_spot(depth, k, pixel, shape).astype(np.float64),
+                  "mistakes": as_float(blind_spot_mistakes(depth, k, pixel, shape))},
+        "gated": {"pixel": list(pixel), "image_shape": [shape, shape],
+                  "expected": field_of_stack(depth, k, pixel, shape,
+                                             gated=True).astype(np.float64)},
+    }
