@@ -122,4 +122,8 @@ def bench(repo: Repo, repeat: int = 3, grading: bool = True, all_examples: bool 
 
         echo("\nReference models (what tying and masking buy):\n")
         echo(format_table(model_benchmarks(repeat=repeat)))
+        from course.bench import char_speed_benchmarks
+
+        echo("\nCharacter models at Assignment 5's sizes (characters per second):\n")
+        echo(format_table(char_speed_benchmarks(repeat=repeat)))
     return 0 if all(line[3] == "ok" for line in lines) else 1

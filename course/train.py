@@ -95,6 +95,7 @@ def fit(
     lr_decay: bool = False,
     on_step: Callable[[torch.nn.Module], None] | None = None,
     progress: bool | None = None,
+    clip: float | None = None,
 ) -> History:
     """Train ``model`` by minimizing the mean NLL ``-model.log_prob(x).mean()`` with Adam.
 
@@ -104,8 +105,9 @@ def fit(
     learning rate linearly from ``lr`` to 0 over all the steps. ``on_step`` is called
     after every optimizer step (MADE uses it to resample its masks). The minibatch order
     is seeded, so the same seed gives the same model. The progress bar is off during
-    autograding unless ``progress`` says otherwise. ``History.train_nll`` is the mean
-    loss over each epoch's batches.
+    autograding unless ``progress`` says otherwise. ``clip`` rescales the gradients to that
+    global norm when they exceed it (Pascanu, Mikolov & Bengio, 2013; recurrent models).
+    ``History.train_nll`` is the mean loss over each epoch's batches.
     """
     dev = next(model.parameters()).device
     data_for = train_data if callable(train_data) else (lambda epoch: train_data)
@@ -133,6 +135,8 @@ def fit(
             loss = -model.log_prob(batch).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
             opt.step()
             if schedule is not None:
                 schedule.step()

@@ -53,6 +53,7 @@ __all__ = [
     "check_rnn_backward",
     "check_rnn_step_backward",
     "check_temporal_softmax_loss",
+    "char_rnn_mistakes",
     "clip_gradients_mistakes",
     "clipped_gradient_mistakes",
     "embedding_backward_mistakes",
@@ -226,17 +227,26 @@ def reference_char_rnn_loss_and_grads(params: Mapping[str, Any], inputs: Any, ta
                                       h0: Any) -> tuple[float, dict[str, np.ndarray],
                                                         np.ndarray]:
     """(mean loss in nats per character, gradients by name, last hidden state (N, H))."""
+    return _char_rnn(params, inputs, targets, h0)
+
+
+def _char_rnn(params: Mapping[str, Any], inputs: Any, targets: Any, h0: Any,
+              backward: Any = None, loss_fn: Any = None
+              ) -> tuple[float, dict[str, np.ndarray], np.ndarray]:
+    """The character RNN's loss and gradients; ``backward`` and ``loss_fn`` replace BPTT
+    and the softmax loss (to compute what a mistake in them gives)."""
+    backward = backward or reference_rnn_backward
+    loss_fn = loss_fn or reference_temporal_softmax_loss
     p = {k: _f64(params[k]) for k in PARAM_NAMES}
     inputs = np.asarray(inputs, dtype=np.int64)
     h, cache = reference_rnn_forward(reference_embedding_forward(inputs, p["W_embed"]), h0,
                                      p["Wx"], p["Wh"], p["b"])
     logits = h @ p["Wy"] + p["by"]
-    loss, dlogits = reference_temporal_softmax_loss(logits, targets)
+    loss, dlogits = loss_fn(logits, targets)
     hidden, vocab = h.shape[-1], logits.shape[-1]
     grads = {"Wy": h.reshape(-1, hidden).T @ dlogits.reshape(-1, vocab),
              "by": dlogits.sum(axis=(0, 1))}
-    dx, _, grads["Wx"], grads["Wh"], grads["b"] = reference_rnn_backward(
-        dlogits @ p["Wy"].T, cache)
+    dx, _, grads["Wx"], grads["Wh"], grads["b"] = backward(dlogits @ p["Wy"].T, cache)
     grads["W_embed"] = reference_embedding_backward(dx, inputs, vocab)
     return loss, {k: grads[k] for k in PARAM_NAMES}, h[:, -1]
 
@@ -518,6 +528,29 @@ def clipped_gradient_mistakes(grads: Mapping[str, Any],
         for k, g in reference_clip_gradients(grads, max_norm).items():
             out[k][text] = g
     return out
+
+
+_CHAIN_AXIS = ("In the chain of your functions, temporal_softmax_loss takes the softmax over "
+               "the wrong axis (time, axis 1): the distribution of each position is over the "
+               "V symbols, axis=-1. Its own test names it.")
+_CHAIN_CARRY = ("In the chain of your functions, rnn_backward drops the gradient carried from "
+                "step t + 1 (backpropagate dh[:, t] + dh_next). Its own test names it.")
+
+
+def char_rnn_mistakes(params: Mapping[str, Any], inputs: Any, targets: Any, h0: Any
+                      ) -> dict[str, Any]:
+    """{"loss": {explanation: loss}, "grads": {param: {explanation: gradient}}}: a
+    mistake of Part 1 seen through char_rnn_loss_and_grads, and gradients clipped inside."""
+    _, grads, _ = reference_char_rnn_loss_and_grads(params, inputs, targets, h0)
+    axis_loss, axis_grads, _ = _char_rnn(params, inputs, targets, h0,
+                                         loss_fn=softmax_loss_wrong_axis)
+    _, carry_grads, _ = _char_rnn(params, inputs, targets, h0,
+                                  backward=rnn_backward_without_carry)
+    out = clipped_gradient_mistakes(grads)
+    for name in PARAM_NAMES:
+        out[name][_CHAIN_AXIS] = axis_grads[name]
+        out[name][_CHAIN_CARRY] = carry_grads[name]
+    return {"loss": {_CHAIN_AXIS: axis_loss}, "grads": out}
 
 
 def clip_gradients_mistakes(grads: Mapping[str, Any], max_norm: float
@@ -904,9 +937,10 @@ def visible_cases() -> dict[str, Any]:
     loss, grads, h_last = reference_char_rnn_loss_and_grads(params, inputs, targets, h0)
     if _global_norm(grads) < 2:  # clipping at 1 (the recipe's max_norm) must change them
         raise ValueError("the visible char-RNN case must have gradients that clipping changes")
+    mistakes = char_rnn_mistakes(params, inputs, targets, h0)
     cases["char_rnn"] = {"params": params, "inputs": inputs, "targets": targets, "h0": h0,
                          "loss": loss, "grads": grads, "h_last": h_last,
-                         "mistakes": clipped_gradient_mistakes(grads)}
+                         "loss_mistakes": mistakes["loss"], "mistakes": mistakes["grads"]}
     big = {"Wx": np.array([[7.0, -1.0, 2.0], [0.5, -4.0, 3.0]]), "b": np.array([6.0, -3.0, 2.0])}
     small = {"Wx": 0.1 * rng.standard_normal((2, 3)), "b": np.array([0.2, -0.1, 0.05])}
     cases["clip"] = [{"grads": g, "max_norm": 5.0,

@@ -33,3 +33,13 @@ def test_text_benchmarks_on_a_tiny_text() -> None:
     assert bits[0] > bits[1] > bits[2] > bits[3] > 0  # more context, fewer bits here
     assert bits[0] == pytest.approx(4.0)  # 15 characters and <unk>
     assert all(value > 0 for _, value, _ in rows)
+
+
+def test_char_speed_benchmarks_small(capsys) -> None:
+    rows = bench.char_speed_benchmarks(vocab_size=5, embed_dim=3, hidden=4, num_streams=2,
+                                       seq_len=3, num_samples=2, length=3, repeat=1)
+    names = [job.split(",")[0] for job, _, _ in rows]
+    assert names == ["NumPy RNN by hand"] * 2 + ["torch RNN"] * 2 + ["torch LSTM"] * 2
+    assert all(seconds > 0 and rate.endswith("chars/s") for _, seconds, rate in rows)
+    assert bench.main(["--chars", "--repeat", "1"]) == 0
+    assert "NumPy RNN by hand" in capsys.readouterr().out

@@ -19,7 +19,6 @@ from course.checks import CheckFailure, all_states, check_autoregressive, check_
 from course.checks.core import find_mistake
 from course.expected import EXPECTED_DIR, dumps, load_expected, same_values
 from course.models.rnn import hidden_jacobian_norms
-from course.train import recurrent_bits_per_symbol
 
 
 @pytest.fixture(autouse=True)
@@ -178,24 +177,6 @@ def test_to_reference_lm_gives_the_same_logits_and_probabilities() -> None:
     np.testing.assert_allclose(rc.reference_lm_log_prob(binary, x), log_p.numpy(), rtol=1e-12)
     with pytest.raises(CheckFailure, match="embedding"):
         rc.to_reference_lm(nn.Linear(2, 2))
-
-
-def test_recurrent_bits_per_symbol_scores_what_it_says() -> None:
-    ids = np.random.default_rng(6).integers(0, 3, 101)
-    logits = np.log(np.array([0.5, 0.3, 0.2]))  # a model that ignores its inputs
-
-    def run(inputs: np.ndarray, state: None) -> tuple[np.ndarray, None]:
-        return np.broadcast_to(logits, (*inputs.shape, 3)), None
-
-    bits = -np.log2(np.array([0.5, 0.3, 0.2])[ids])
-    assert recurrent_bits_per_symbol(run, ids, num_streams=1, seq_len=7) == pytest.approx(
-        bits[1:].mean())
-    assert recurrent_bits_per_symbol(run, ids, num_streams=1, seq_len=7, start=3) == \
-        pytest.approx(bits.mean())
-    # 4 streams of 26 (the last one 23, padded): the first symbol of each is not scored
-    firsts = [0, 26, 52, 78]
-    assert recurrent_bits_per_symbol(run, ids, num_streams=4, seq_len=5) == pytest.approx(
-        np.delete(bits, firsts).mean())
 
 
 # ---------------------------------------------------------------------------------------

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import pytest
 
-from course.results import PAPER_NLL, ClaimFailed, claim, model_table
+from course.results import MEASURED_NLL, PAPER_NLL, ClaimFailed, claim, model_table
 
 
 def test_claim_prints_when_it_holds_and_raises_when_not(capsys) -> None:
@@ -26,3 +28,13 @@ def test_model_table_shows_nats_bits_and_paper_values() -> None:
                      f"{PAPER_NLL['FVSBN'].nats:.2f}"]
     assert lines[3].split()[-1] == f"{PAPER_NLL['NADE'].nats:.2f}"
     assert lines[4].rstrip().endswith("-"), "no paper value for a baseline"
+
+
+def test_measured_nll_is_what_the_readme_model_table_says() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines()
+            if line.startswith("| ") and "| assignment 0" in line]
+    for name, result in MEASURED_NLL.items():
+        number = re.search(r"assignment (\d\d)", result.source).group(1)
+        assert any(f"| assignment {number}" in row and f"| {result.nats:.1f} |" in row
+                   for row in rows), f"README's model table has no row {result.nats} for {name}"
