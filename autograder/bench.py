@@ -126,4 +126,9 @@ def bench(repo: Repo, repeat: int = 3, grading: bool = True, all_examples: bool 
 
         echo("\nPixelCNN: one pass to train, n passes to sample 16 digits:\n")
         echo(format_table(pixelcnn_benchmarks(repeat=repeat)))
+
+        from course.bench import char_speed_benchmarks
+
+        echo("\nCharacter models at Assignment 5's sizes (characters per second):\n")
+        echo(format_table(char_speed_benchmarks(repeat=repeat)))
     return 0 if all(line[3] == "ok" for line in lines) else 1

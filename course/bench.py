@@ -19,7 +19,11 @@ split for a budget of CPU seconds (one thread) and prints its validation bits pe
 character next to the uniform, unigram, bigram and trigram baselines on the same split,
 with the characters per second of training and sampling (:func:`text_benchmarks`).
 
-``make bench`` runs it after the notebook and grading benchmarks.
+``python -m course.bench --chars`` times one training chunk and sampling of the character
+models at Assignment 5's sizes: the NumPy RNN written by hand (the references of
+:mod:`course.checks.rnn`) and torch's RNN and LSTM (:func:`char_speed_benchmarks`).
+
+``make bench`` runs the model and character benchmarks after the notebook and grading ones.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ from course import device
 from course.models import MADE, NADE
 from course.timing import median_time
 
-__all__ = ["format_table", "model_benchmarks", "pixelcnn_benchmarks", "text_benchmarks"]
+__all__ = ["char_speed_benchmarks", "format_table", "model_benchmarks", "pixelcnn_benchmarks",
+           "text_benchmarks"]
 
 
 @torch.no_grad()
@@ -165,6 +170,77 @@ def text_benchmarks(seconds: float = 45.0, hidden: int = 128, cell: str = "lstm"
         torch.set_num_threads(threads)
 
 
+def char_speed_benchmarks(vocab_size: int = 66, embed_dim: int = 32, hidden: int = 128,
+                          num_streams: int = 32, seq_len: int = 50, num_samples: int = 100,
+                          length: int = 100, repeat: int = 3) -> list[tuple[str, float, str]]:
+    """Rows (job, median seconds, characters per second), one thread, on the CPU.
+
+    A training step is the loss and gradients of one chunk (``num_streams`` x ``seq_len``
+    random ids) and an Adam step (torch) or the gradients alone (NumPy, by hand); sampling
+    draws ``num_samples`` sequences of ``length`` characters at once, carrying the state.
+    """
+    import numpy as np
+    from torch.nn import functional as F
+
+    from course.checks.rnn import (
+        random_char_rnn_params,
+        reference_char_rnn_loss_and_grads,
+        reference_rnn_step_forward,
+        reference_temperature_softmax,
+    )
+    from course.models.rnn import CharRNN
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        rng = np.random.default_rng(0)
+        ids = rng.integers(0, vocab_size, (num_streams, seq_len + 1))
+        params = random_char_rnn_params(vocab_size, embed_dim, hidden, seed=0)
+        h0 = np.zeros((num_streams, hidden))
+        chars = num_streams * seq_len
+
+        def numpy_sample() -> None:
+            h, current = np.zeros((num_samples, hidden)), np.zeros(num_samples, dtype=np.int64)
+            for _ in range(length):
+                h, _ = reference_rnn_step_forward(params["W_embed"][current], h, params["Wx"],
+                                                  params["Wh"], params["b"])
+                cdf = np.cumsum(reference_temperature_softmax(h @ params["Wy"] + params["by"],
+                                                              1.0), axis=1)
+                current = np.minimum((rng.random(num_samples)[:, None] > cdf).sum(1),
+                                     vocab_size - 1)
+
+        jobs = {"NumPy RNN by hand": (
+            lambda: reference_char_rnn_loss_and_grads(params, ids[:, :-1], ids[:, 1:], h0),
+            numpy_sample)}
+        inputs, targets = torch.as_tensor(ids[:, :-1]), torch.as_tensor(ids[:, 1:])
+        for cell in ("rnn", "lstm"):
+            torch.manual_seed(0)
+            model = CharRNN(vocab_size, hidden, cell=cell, embedding_dim=embed_dim)
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+            def step(model: CharRNN = model, opt: torch.optim.Optimizer = opt) -> None:
+                logits, _ = model.run(inputs)
+                loss = F.cross_entropy(logits.reshape(-1, vocab_size), targets.reshape(-1))
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+
+            jobs[f"torch {cell.upper()}"] = (
+                step, lambda model=model: model.sample(num_samples, length=length))
+        rows = []
+        where = f"V={vocab_size}, D={embed_dim}, H={hidden}"
+        for name, (train, sample) in jobs.items():
+            seconds = median_time(train, repeat)
+            rows.append((f"{name}, a training chunk {num_streams} x {seq_len} ({where})",
+                         seconds, f"{chars / seconds:,.0f} chars/s"))
+            seconds = median_time(sample, repeat)
+            rows.append((f"{name}, {num_samples} samples of {length} characters", seconds,
+                         f"{num_samples * length / seconds:,.0f} chars/s"))
+        return rows
+    finally:
+        torch.set_num_threads(threads)
+
+
 def format_table(rows: Sequence[tuple[str, float, str]]) -> str:
     """A plain-text table: job, median seconds, ratio."""
     width = max(len(r[0]) for r in rows)
@@ -183,9 +259,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=45.0, help="CPU seconds of --text")
     parser.add_argument("--pixelcnn", action="store_true",
                         help="time PixelCNN and Gated PixelCNN: training and sampling")
+    parser.add_argument("--chars", action="store_true",
+                        help="characters per second of the NumPy and torch character models")
     args = parser.parse_args(argv)
     if args.pixelcnn:
         print(format_table(pixelcnn_benchmarks(repeat=args.repeat)))
+    if args.chars:
+        print(format_table(char_speed_benchmarks(repeat=args.repeat)))
         return 0
     if args.text:
         rows = text_benchmarks(args.seconds)

@@ -2,9 +2,10 @@
 
 Negative log-likelihood is reported in nats per example and in bits per dimension,
 ``bits/dim = NLL_nats / (D * ln 2)`` (Theis, van den Oord & Bethge, 2016, Section 3.1),
-so one table compares all models of the course. The loop shows a ``tqdm`` progress bar,
-silent while nbgrader executes a notebook (``NBGRADER_EXECUTION`` is set), because any
-stderr output zeroes an nbgrader test cell.
+so one table compares all models of the course; :func:`recurrent_bits_per_symbol` scores a
+text under any recurrent model (NumPy or torch) in bits per symbol. The loop shows a
+``tqdm`` progress bar, silent while nbgrader executes a notebook (``NBGRADER_EXECUTION``
+is set), because any stderr output zeroes an nbgrader test cell.
 
 Autoencoders (topic 07) define no likelihood, so :func:`fit` (which minimizes
 ``-log_prob``) cannot train them: :func:`fit_reconstruction` minimizes the mean squared
@@ -36,6 +37,7 @@ __all__ = [
     "fit",
     "fit_reconstruction",
     "logit_of_means",
+    "recurrent_bits_per_symbol",
 ]
 
 
@@ -107,6 +109,7 @@ def fit(
     lr_decay: bool = False,
     on_step: Callable[[torch.nn.Module], None] | None = None,
     progress: bool | None = None,
+    clip: float | None = None,
 ) -> History:
     """Train ``model`` by minimizing the mean NLL ``-model.log_prob(x).mean()`` with Adam.
 
@@ -116,8 +119,9 @@ def fit(
     learning rate linearly from ``lr`` to 0 over all the steps. ``on_step`` is called
     after every optimizer step (MADE uses it to resample its masks). The minibatch order
     is seeded, so the same seed gives the same model. The progress bar is off during
-    autograding unless ``progress`` says otherwise. ``History.train_nll`` is the mean
-    loss over each epoch's batches.
+    autograding unless ``progress`` says otherwise. ``clip`` rescales the gradients to that
+    global norm when they exceed it (Pascanu, Mikolov & Bengio, 2013; recurrent models).
+    ``History.train_nll`` is the mean loss over each epoch's batches.
     """
     dev = next(model.parameters()).device
     data_for = train_data if callable(train_data) else (lambda epoch: train_data)
@@ -145,6 +149,8 @@ def fit(
             loss = -model.log_prob(batch).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
             opt.step()
             if schedule is not None:
                 schedule.step()
@@ -246,3 +252,43 @@ def fit_reconstruction(
         bar.set_postfix({"train": f"{history.train_mse[-1]:.4f}"})
     bar.close()
     return history
+
+
+def recurrent_bits_per_symbol(run: Callable[[np.ndarray, Any], tuple[Any, Any]], ids: Any, *,
+                              num_streams: int = 50, seq_len: int = 500,
+                              start: int | None = None) -> float:
+    """-log2 p / symbol of a text under a recurrent model, its state carried along the text.
+
+    ``run(inputs, state) -> (logits, state)`` is one call of the model (NumPy or torch) on
+    a chunk of input ids, an int64 array (num_streams, t), from ``state`` (None at the
+    start of the text); ``logits[:, k]`` (array or tensor, (num_streams, t, V)) is the
+    distribution of the symbol that follows ``inputs[:, k]``. The ids are cut into
+    ``num_streams`` contiguous streams of ``ceil(len(ids) / num_streams)`` symbols (the
+    last one shorter, padded and masked) and fed ``seq_len`` at a time. With ``start``
+    (the id of a start token) stream b's inputs are ``[start, s_0, ..., s_{L-2}]`` and
+    every symbol is scored; without, the inputs are ``s_0, ..., s_{L-2}`` and the first
+    symbol of each stream, which such a model cannot predict, is not scored. Returns the
+    nats summed in float64 over the scored symbols, divided by their number and ln 2
+    (Graves, 2013, "Generating sequences with recurrent neural networks", Sec. 3.1).
+    """
+    ids = np.asarray(to_numpy(ids), dtype=np.int64).ravel()
+    length = math.ceil(len(ids) / num_streams)
+    padded = np.zeros(num_streams * length, dtype=np.int64)
+    padded[: len(ids)] = ids
+    scored = np.zeros(num_streams * length, dtype=bool)
+    scored[: len(ids)] = True
+    targets, scored = padded.reshape(num_streams, length), scored.reshape(num_streams, length)
+    if start is None:
+        inputs, targets, scored = targets[:, :-1], targets[:, 1:], scored[:, 1:]
+    else:
+        inputs = np.concatenate([np.full((num_streams, 1), start), targets[:, :-1]], axis=1)
+    total, count, state = 0.0, int(scored.sum()), None
+    for begin in range(0, inputs.shape[1], seq_len):
+        chunk = slice(begin, begin + seq_len)
+        logits, state = run(inputs[:, chunk], state)
+        logits = np.asarray(to_numpy(logits), dtype=np.float64)
+        top = logits.max(axis=-1, keepdims=True)
+        log_z = np.log(np.exp(logits - top).sum(axis=-1)) + top[..., 0]
+        picked = np.take_along_axis(logits, targets[:, chunk, None], axis=-1)[..., 0]
+        total -= (picked - log_z)[scored[:, chunk]].sum()
+    return total / (max(count, 1) * math.log(2.0))

@@ -39,7 +39,6 @@ value, so samples at temperature T follow exp(log_prob) at T.
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -53,9 +52,10 @@ from tqdm.auto import tqdm
 from course import in_autograder
 from course.models.base import AutoregressiveModel, ancestral_sample, register
 from course.numeric import randomize_
+from course.train import recurrent_bits_per_symbol
 
 __all__ = ["CELLS", "CharRNN", "PixelRNN", "RecurrentModel", "bits_per_char", "detach_state",
-           "fit_bptt"]
+           "fit_bptt", "hidden_jacobian_norms", "open_forget_gates_"]
 
 CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
@@ -206,6 +206,24 @@ class PixelRNN(RecurrentModel):
         super().__init__(n, 2, hidden_size, cell, num_layers, None)
 
 
+def open_forget_gates_(model: RecurrentModel, bias: float = 1.0) -> RecurrentModel:
+    """Set the forget gates' input bias of an LSTM model to ``bias``, in place.
+
+    With the default initialization the forget gates start half closed, so the memory
+    decays by about half per step and a pixel LSTM stalls for hundreds of steps on a
+    plateau; a bias of 1 keeps the memory until the model learns to forget (Gers,
+    Schmidhuber & Cummins, 2000; Jozefowicz, Zaremba & Sutskever, 2015). torch orders
+    the gates (input, forget, cell, output): rows H..2H of ``bias_ih``.
+    """
+    if model.cell != "lstm":
+        raise ValueError(f"only an LSTM has forget gates, this model's cell is {model.cell!r}")
+    size = model.hidden_size
+    with torch.no_grad():
+        for layer in range(model.num_layers):
+            getattr(model.rnn, f"bias_ih_l{layer}")[size : 2 * size].fill_(bias)
+    return model
+
+
 # ---------------------------------------------------------------------------------------
 # Training by truncated BPTT, and bits per character
 
@@ -256,30 +274,69 @@ def bits_per_char(model: RecurrentModel, ids: Any, num_streams: int = 50,
 
     The ids are cut into ``num_streams`` contiguous streams (the last one shorter, padded
     and masked); each stream starts from the start token, so the first symbol of a stream
-    is scored by p(x_1) and every other by p(x_t | the stream so far).
+    is scored by p(x_1) and every other by p(x_t | the stream so far)
+    (:func:`course.train.recurrent_bits_per_symbol` with ``start=model.start``).
     """
     if model.num_values == 2:
         raise ValueError("bits_per_char is for categorical models (num_values > 2)")
     dev = next(model.parameters()).device
-    ids = torch.as_tensor(np.asarray(ids), dtype=torch.long).ravel()
-    length = math.ceil(len(ids) / num_streams)
-    padded = torch.zeros(num_streams * length, dtype=torch.long)
-    padded[: len(ids)] = ids
-    mask = torch.zeros(num_streams * length, dtype=torch.bool)
-    mask[: len(ids)] = True
-    targets, mask = padded.view(num_streams, length).to(dev), mask.view(num_streams, length)
-    inputs = model.shifted(targets)
+
+    def run(inputs: np.ndarray, state: Any) -> tuple[torch.Tensor, Any]:
+        logits, state = model.run(torch.as_tensor(inputs, device=dev), state)
+        return logits.double(), state
+
     was_training = model.training
     model.eval()
-    total, state = 0.0, None
-    for begin in range(0, length, seq_len):
-        logits, state = model.run(inputs[:, begin : begin + seq_len], state)
-        log_p = F.log_softmax(logits.double(), dim=-1)
-        chunk = targets[:, begin : begin + seq_len]
-        picked = log_p.gather(-1, chunk.unsqueeze(-1)).squeeze(-1)
-        total -= picked[mask[:, begin : begin + seq_len].to(dev)].sum().item()
-    model.train(was_training)
-    return total / (len(ids) * math.log(2.0))
+    try:
+        return recurrent_bits_per_symbol(run, ids, num_streams=num_streams, seq_len=seq_len,
+                                         start=model.start)
+    finally:
+        model.train(was_training)
+
+
+# ---------------------------------------------------------------------------------------
+# Vanishing and exploding gradients
+
+
+def hidden_jacobian_norms(cell: nn.RNNCell | nn.LSTMCell, inputs: torch.Tensor) -> np.ndarray:
+    """||dh_T / dh_t||_F for t = 1, ..., T (entry t - 1): how much h_T still depends on h_t.
+
+    Bengio, Simard & Frasconi (1994), "Learning long-term dependencies with gradient descent
+    is difficult"; Pascanu, Mikolov & Bengio (2013), "On the difficulty of training
+    recurrent neural networks", eqs. 3-5: dh_T/dh_t is a product of T - t one-step
+    Jacobians, so its norm shrinks or grows geometrically in T - t unless the steps keep it
+    near 1. ``cell`` is an ``nn.RNNCell`` (tanh) or ``nn.LSTMCell``; ``inputs`` (T, D) is
+    one sequence, from h_0 = 0 (and c_0 = 0). For an LSTM the derivative is partial, c_t
+    held fixed: h_t reaches h_T through the gates and memory cells of the later steps.
+    Computed by multiplying the (2H x 2H for an LSTM) Jacobians of single steps from T
+    backwards, in the cell's dtype; the last entry is ||I||_F = sqrt(H).
+    """
+    lstm = isinstance(cell, nn.LSTMCell)
+    size = cell.hidden_size
+    inputs = inputs.to(next(cell.parameters()).dtype)
+    zero = torch.zeros(size, dtype=inputs.dtype)
+    state = torch.cat([zero, zero]) if lstm else zero
+
+    def step(x: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        if lstm:
+            h, c = cell(x[None], (state[None, :size], state[None, size:]))
+            return torch.cat([h[0], c[0]])
+        return cell(x[None], state[None])[0]
+
+    jacobians = []
+    with torch.no_grad():
+        states = [state]
+        for x in inputs:
+            states.append(step(x, states[-1]))
+    for t in range(1, len(inputs)):  # d state_{t+1} / d state_t, for t = 1 .. T-1
+        jacobians.append(torch.autograd.functional.jacobian(
+            lambda s, x=inputs[t]: step(x, s), states[t], vectorize=True))
+    wanted = torch.eye(size, len(state), dtype=inputs.dtype)  # dh_T / d state_T
+    norms = [wanted[:, :size].norm()]
+    for jacobian in reversed(jacobians):
+        wanted = wanted @ jacobian
+        norms.append(wanted[:, :size].norm())
+    return np.array([n.item() for n in reversed(norms)])
 
 
 # ---------------------------------------------------------------------------------------

@@ -47,3 +47,13 @@ def test_pixelcnn_benchmarks_small() -> None:
     assert all(seconds > 0 for _, seconds, _ in rows)
     assert rows[0][2].endswith("images/s") and rows[1][2].endswith("x a training step")
     assert torch.get_num_threads() == threads  # restored after the one-thread timing
+
+
+def test_char_speed_benchmarks_small(capsys) -> None:
+    rows = bench.char_speed_benchmarks(vocab_size=5, embed_dim=3, hidden=4, num_streams=2,
+                                       seq_len=3, num_samples=2, length=3, repeat=1)
+    names = [job.split(",")[0] for job, _, _ in rows]
+    assert names == ["NumPy RNN by hand"] * 2 + ["torch RNN"] * 2 + ["torch LSTM"] * 2
+    assert all(seconds > 0 and rate.endswith("chars/s") for _, seconds, rate in rows)
+    assert bench.main(["--chars", "--repeat", "1"]) == 0
+    assert "NumPy RNN by hand" in capsys.readouterr().out

@@ -109,3 +109,20 @@ def test_plot_weight_rows_shows_only_the_visible_past() -> None:
     np.testing.assert_array_equal(np.ma.getdata(second).reshape(-1)[:5], matrix[5, :5])
     with pytest.raises(ValueError, match="square"):
         viz.plot_weight_rows(np.zeros((3, 5)), [1])
+
+
+def test_gradient_norm_plot_and_temperature_explorer(monkeypatch) -> None:
+    from course.viz.rnn import plot_gradient_norms, temperature_explorer
+
+    ax = plot_gradient_norms({"a": [0.01, 0.1, 1.0], "b": np.array([4.0, 2.0, 1.0])})
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["a", "b"]
+    assert list(lines[0].get_xdata()) == [2, 1, 0] and ax.get_yscale() == "log"
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert temperature_explorer(lambda t: "x") is None
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    seen = []
+    box = temperature_explorer(lambda t: seen.append(t) or f"<{t:.2f}>", value=0.5)
+    slider, text = box.children
+    slider.value = 1.5
+    assert seen == [0.5, 1.5] and "&lt;1.50&gt;" in text.value

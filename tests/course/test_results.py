@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import pytest
 
-from course.results import PAPER_NLL, ClaimFailed, claim, model_table
+from course.results import ASSIGNMENT_NLL, PAPER_NLL, ClaimFailed, claim, model_table
 
 
 def test_claim_prints_when_it_holds_and_raises_when_not(capsys) -> None:
@@ -44,3 +46,13 @@ def test_measured_baselines_are_documented_and_claimed_by_their_lecture() -> Non
     sources = ["".join(c["source"]) for c in json.loads(lecture.read_text())["cells"]]
     assert any("claim(" in s and "MEASURED_NLL[label]" in s for s in sources), (
         "lecture 03 must retrain the baselines and claim they agree with MEASURED_NLL")
+
+
+def test_assignment_nll_is_what_the_readme_model_table_says() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines()
+            if line.startswith("| ") and "| assignment 0" in line]
+    for name, result in ASSIGNMENT_NLL.items():
+        number = re.search(r"assignment (\d\d)", result.source).group(1)
+        assert any(f"| assignment {number}" in row and f"| {result.nats:.1f} |" in row
+                   for row in rows), f"README's model table has no row {result.nats} for {name}"

@@ -19,7 +19,15 @@ import course
 from course.checks import CheckFailure, check_autoregressive, check_samples
 from course.data.text import BPTTBatches
 from course.models import REGISTRY
-from course.models.rnn import CELLS, CharRNN, PixelRNN, bits_per_char, fit_bptt
+from course.models.rnn import (
+    CELLS,
+    CharRNN,
+    PixelRNN,
+    bits_per_char,
+    fit_bptt,
+    hidden_jacobian_norms,
+    open_forget_gates_,
+)
 
 V = 5
 
@@ -235,3 +243,23 @@ def test_a_learned_embedding_replaces_the_one_hot_inputs() -> None:
     with torch.no_grad():
         total = m.log_prob(all_sequences(V, 2)).exp().sum().item()
     assert total == pytest.approx(1.0, abs=1e-12)
+
+
+def test_open_forget_gates_sets_the_forget_rows_of_the_bias() -> None:
+    model = PixelRNN(10, hidden_size=3, num_layers=2)
+    open_forget_gates_(model, 2.0)
+    for layer in range(2):
+        bias = getattr(model.rnn, f"bias_ih_l{layer}").detach()
+        assert torch.all(bias[3:6] == 2.0) and not torch.all(bias[:3] == 2.0)
+    with pytest.raises(ValueError, match="forget gates"):
+        open_forget_gates_(CharRNN(3, 4, cell="gru"))
+
+
+def test_hidden_jacobian_norms_end_at_the_identity_and_vanish_for_small_weights() -> None:
+    torch.manual_seed(0)
+    cell = torch.nn.RNNCell(2, 5).double()
+    with torch.no_grad():
+        cell.weight_hh.mul_(0.1)
+    norms = hidden_jacobian_norms(cell, torch.randn(30, 2, dtype=torch.float64))
+    assert norms.shape == (30,) and norms[-1] == pytest.approx(math.sqrt(5))
+    assert norms[0] < 1e-12 < norms[-2]  # 29 steps back: gone

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from course.models import FVSBN
-from course.train import bits_per_dim, evaluate_nll, fit
+from course.train import bits_per_dim, evaluate_nll, fit, recurrent_bits_per_symbol
 
 
 def _toy_data(seed: int = 0) -> np.ndarray:
@@ -98,3 +98,38 @@ def test_dynamic_binarization_is_seeded_fresh_and_keeps_the_background() -> None
     assert 0.2 < first[edges].mean() < 0.8, "the edges are dithered"
     with pytest.raises(ValueError, match="sharpness"):
         dynamic_binarization(sharpness=0)
+
+
+def test_recurrent_bits_per_symbol_scores_what_it_says() -> None:
+    ids = np.random.default_rng(6).integers(0, 3, 101)
+    logits = np.log(np.array([0.5, 0.3, 0.2]))  # a model that ignores its inputs
+
+    def run(inputs: np.ndarray, state: None) -> tuple[np.ndarray, None]:
+        return np.broadcast_to(logits, (*inputs.shape, 3)), None
+
+    bits = -np.log2(np.array([0.5, 0.3, 0.2])[ids])
+    assert recurrent_bits_per_symbol(run, ids, num_streams=1, seq_len=7) == pytest.approx(
+        bits[1:].mean())
+    assert recurrent_bits_per_symbol(run, ids, num_streams=1, seq_len=7, start=3) == \
+        pytest.approx(bits.mean())
+    # 4 streams of 26 (the last one 23, padded): the first symbol of each is not scored
+    firsts = [0, 26, 52, 78]
+    assert recurrent_bits_per_symbol(run, ids, num_streams=4, seq_len=5) == pytest.approx(
+        np.delete(bits, firsts).mean())
+
+
+def test_fit_clips_the_gradient_norm_when_asked(monkeypatch) -> None:
+    norms = []
+    original = torch.nn.utils.clip_grad_norm_
+
+    def recording(parameters, max_norm):
+        norms.append(max_norm)
+        return original(parameters, max_norm)
+
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", recording)
+    model = FVSBN(6)
+    x = (np.random.default_rng(0).random((20, 6)) < 0.5).astype(np.float32)
+    fit(model, x, epochs=1, batch_size=10, progress=False)
+    assert norms == []
+    fit(model, x, epochs=1, batch_size=10, clip=0.5, progress=False)
+    assert norms == [0.5, 0.5]
