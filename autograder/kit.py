@@ -155,8 +155,9 @@ def solution_lines(repo: Repo) -> list[tuple[str, list[str]]]:
     for assignment in repo.assignment_ids():
         for path in repo.source_notebooks(assignment):
             cells = nbtools.load(path).get("cells", [])
-            given = {line.strip() for c in cells if not nbtools.is_solution_cell(c)
-                     for line in nbtools.source(c).splitlines()}  # the instructor's own code
+            # the instructor's own text (code, and hints quoted in the instructions)
+            given = "\n".join(nbtools.source(c) for c in cells
+                               if not nbtools.is_solution_cell(c))
             for cell in cells:
                 text = nbtools.source(cell)
                 pieces = SOLUTION_BLOCK.findall(text)
@@ -166,7 +167,8 @@ def solution_lines(repo: Repo) -> list[tuple[str, list[str]]]:
                 for piece in pieces:
                     lines = sorted({line.strip() for line in piece.splitlines()
                                     if len(line.strip()) >= 30
-                                    and not line.strip().startswith("#")} - given)
+                                    and not line.strip().startswith("#")
+                                    and line.strip() not in given})
                     if lines:
                         where = f"{assignment}/{path.name} cell {nbtools.grade_id(cell)}"
                         blocks.append((where, lines))
