@@ -835,12 +835,39 @@ def check_char_rnn_grads(result: Any, params: Mapping[str, Any], inputs: Any, ta
 # The visible tests' cases
 
 
+def _short(value: Any) -> Any:
+    """Inputs of a visible case: arrays rounded to 4 decimals (short and exact in JSON)."""
+    if isinstance(value, dict):
+        return {k: _short(v) for k, v in value.items()}
+    return np.round(np.asarray(value, dtype=np.float64), 4)
+
+
+def _approximate(value: Any) -> Any:
+    """A mistake's value to 9 significant digits: find_mistake compares within 1e-6."""
+    if isinstance(value, dict):
+        return {k: _approximate(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_approximate(v) for v in value]
+    if value is None or isinstance(value, str):
+        return value
+    arr = np.asarray(value, dtype=np.float64)
+    return np.array([float(f"{v:.9g}") for v in arr.ravel()]).reshape(arr.shape)
+
+
+def _shorten_(module: nn.Module) -> nn.Module:
+    with torch.no_grad():
+        for param in module.parameters():
+            param.copy_(torch.as_tensor(_short(param.detach().numpy())))
+    return module
+
+
 def _lm_case(vocab: int, hidden: int, embed: int, seed: int) -> dict[str, Any]:
     torch.manual_seed(seed)
     model = CharRNN(vocab, hidden, cell="lstm", embedding_dim=embed).double()
     with torch.no_grad():
         for p in model.parameters():
             p.mul_(2.5)  # conditionals far from uniform and far from each other
+    _shorten_(model)
     state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
     x = torch.randint(0, vocab, (4, 5), generator=torch.Generator().manual_seed(seed))
     states = torch.as_tensor(all_states(3, vocab))
@@ -879,7 +906,8 @@ def _cell_case(kind: str, seed: int) -> dict[str, Any]:
     with torch.no_grad():
         for p in cell.parameters():
             p.mul_(3.0)
-    inputs = np.random.default_rng(seed).standard_normal((6, 2))
+    _shorten_(cell)
+    inputs = _short(np.random.default_rng(seed).standard_normal((6, 2)))
     norms = reference_jacobian_norms(cell, inputs)
     return {"state_dict": {k: v.detach().numpy() for k, v in cell.state_dict().items()},
             "inputs": inputs, "expected": norms, "mistakes": jacobian_norms_mistakes(cell, inputs)}
@@ -889,7 +917,7 @@ def visible_cases() -> dict[str, Any]:
     """The visible tests' inputs, the references' outputs and the mistakes' values."""
     cases: dict[str, Any] = {}
     # Part 1: one step
-    s = random_rnn_inputs(2, 1, 3, 3, seed=0)
+    s = _short(random_rnn_inputs(2, 1, 3, 3, seed=0))
     x, h_prev = s["x"][:, 0], s["h0"]
     h_next, cache = reference_rnn_step_forward(x, h_prev, s["Wx"], s["Wh"], s["b"])
     dh_next = s["dh"][:, 0]
@@ -901,7 +929,7 @@ def visible_cases() -> dict[str, Any]:
         "backward_mistakes": rnn_step_backward_mistakes(dh_next, cache),
     }
     # Part 1: a sequence
-    s = random_rnn_inputs(2, 3, 2, 3, seed=1)
+    s = _short(random_rnn_inputs(2, 3, 2, 3, seed=1))
     h, caches = reference_rnn_forward(s["x"], s["h0"], s["Wx"], s["Wh"], s["b"])
     cases["rnn_sequence"] = {**s, "h": h, "grads": reference_rnn_backward(s["dh"], caches),
                              "forward_mistakes": rnn_forward_mistakes(s["x"], s["h0"], s["Wx"],
@@ -910,11 +938,11 @@ def visible_cases() -> dict[str, Any]:
     # Part 1: embedding, loss, count
     rng = np.random.default_rng(2)
     ids = np.array([[0, 3, 3, 1, 5], [3, 2, 0, 3, 4]])
-    W, dout = rng.standard_normal((6, 3)), rng.standard_normal((2, 5, 3))
+    W, dout = _short(rng.standard_normal((6, 3))), _short(rng.standard_normal((2, 5, 3)))
     cases["embedding"] = {"ids": ids, "W": W, "out": W[ids], "dout": dout,
                           "dW": reference_embedding_backward(dout, ids, 6),
                           "mistakes": embedding_backward_mistakes(dout, ids, 6)}
-    logits, targets = 3.0 * rng.standard_normal((2, 3, 5)), rng.integers(0, 5, (2, 3))
+    logits, targets = _short(3.0 * rng.standard_normal((2, 3, 5))), rng.integers(0, 5, (2, 3))
     loss, dlogits = reference_temporal_softmax_loss(logits, targets)
     cases["softmax_loss"] = {"logits": logits, "targets": targets, "loss": loss,
                              "dlogits": dlogits,
@@ -930,10 +958,10 @@ def visible_cases() -> dict[str, Any]:
             [count(V, D, H) - H * H, "the recurrent weights Wh (H x H) are missing"]]}
         for V, D, H in [(66, 32, 128), (5, 3, 4)]]
     # Part 2: the character RNN
-    params = random_char_rnn_params(4, 2, 3, seed=4, scale=2.0, output_scale=4.0)
+    params = _short(random_char_rnn_params(4, 2, 3, seed=4, scale=2.0, output_scale=4.0))
     char_rng = np.random.default_rng(4)
     inputs, targets = char_rng.integers(0, 4, (2, 3)), char_rng.integers(0, 4, (2, 3))
-    h0 = 0.5 * char_rng.standard_normal((2, 3))
+    h0 = _short(0.5 * char_rng.standard_normal((2, 3)))
     loss, grads, h_last = reference_char_rnn_loss_and_grads(params, inputs, targets, h0)
     if _global_norm(grads) < 2:  # clipping at 1 (the recipe's max_norm) must change them
         raise ValueError("the visible char-RNN case must have gradients that clipping changes")
@@ -942,7 +970,7 @@ def visible_cases() -> dict[str, Any]:
                          "loss": loss, "grads": grads, "h_last": h_last,
                          "loss_mistakes": mistakes["loss"], "mistakes": mistakes["grads"]}
     big = {"Wx": np.array([[7.0, -1.0, 2.0], [0.5, -4.0, 3.0]]), "b": np.array([6.0, -3.0, 2.0])}
-    small = {"Wx": 0.1 * rng.standard_normal((2, 3)), "b": np.array([0.2, -0.1, 0.05])}
+    small = {"Wx": _short(0.1 * rng.standard_normal((2, 3))), "b": np.array([0.2, -0.1, 0.05])}
     cases["clip"] = [{"grads": g, "max_norm": 5.0,
                       "expected": reference_clip_gradients(g, 5.0),
                       "mistakes": clip_gradients_mistakes(g, 5.0)} for g in (big, small)]
@@ -951,7 +979,7 @@ def visible_cases() -> dict[str, Any]:
         {"logits": logits, "temperature": t, "expected": reference_temperature_softmax(
             logits, t), "mistakes": temperature_softmax_mistakes(logits, t)}
         for t in (1.0, 0.5, 2.0, 1e-3)]
-    params = random_char_rnn_params(3, 2, 4, seed=4, scale=2.0, output_scale=3.0)
+    params = _short(random_char_rnn_params(3, 2, 4, seed=4, scale=2.0, output_scale=3.0))
     cases["sampling"] = {"params": params, "prompt": np.array([1, 2]), "length": 3,
                          "probs": {str(t): char_rnn_exact_probs(params, [1, 2], 3, t)
                                    for t in (1.0, 0.5)},
@@ -966,4 +994,14 @@ def visible_cases() -> dict[str, Any]:
     cases["lm"] = _lm_case(3, 3, 2, seed=5)
     cases["jacobian_rnn"] = _cell_case("rnn", seed=6)
     cases["jacobian_lstm"] = _cell_case("lstm", seed=7)
-    return cases
+    return _approximate_mistakes(cases)
+
+
+def _approximate_mistakes(value: Any) -> Any:
+    """Every value under a key that ends in "mistakes" to 9 significant digits."""
+    if isinstance(value, dict):
+        return {k: _approximate(v) if k.endswith("mistakes") else _approximate_mistakes(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_approximate_mistakes(v) for v in value]
+    return value
